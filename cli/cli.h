@@ -1,0 +1,36 @@
+/*  cli.h - the subcommands of the single `sweepd` binary
+ *
+ *  Each subcommand lives in cli/cmd_<name>.c and has the signature of cli_cmd_fn:
+ *  it parses its own arguments (ARGV[0] is the subcommand name), builds the objects
+ *  it needs, runs, tears down, and returns the process exit status. Only cli/
+ *  decides exit statuses:
+ *
+ *      0  success
+ *      1  runtime failure (the sweep could not run, a peer or the database failed)
+ *      2  usage error or bad input (unknown flag, invalid spec, unreadable dataset)
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#define CLI_EXIT_OK      0
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE   2
+
+typedef int (cli_cmd_fn)(int argc, char **argv);
+
+cli_cmd_fn cli_cmd_run;
+cli_cmd_fn cli_cmd_coordinator;
+cli_cmd_fn cli_cmd_worker;
+cli_cmd_fn cli_cmd_status;
+cli_cmd_fn cli_cmd_trials;
+cli_cmd_fn cli_cmd_best;
+cli_cmd_fn cli_cmd_train;
+cli_cmd_fn cli_cmd_validate;
+
+/* Absolute path of the running sweepd binary (from /proc/self/exe), so a worker can
+ * start `sweepd train` and `sweepd run` can start workers. Static buffer. */
+const char *cli_self_exe(void);
+
+#endif

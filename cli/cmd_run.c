@@ -1,0 +1,15 @@
+/*  cmd_run.c - `sweepd run` (placeholder until implemented)
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cli_cmd_run(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "sweepd run: not implemented yet\n");
+    return CLI_EXIT_FAILURE;
+}

@@ -1,0 +1,15 @@
+/*  cmd_train.c - `sweepd train` (placeholder until implemented)
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cli_cmd_train(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "sweepd train: not implemented yet\n");
+    return CLI_EXIT_FAILURE;
+}

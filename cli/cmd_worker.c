@@ -1,0 +1,15 @@
+/*  cmd_worker.c - `sweepd worker` (placeholder until implemented)
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cli_cmd_worker(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "sweepd worker: not implemented yet\n");
+    return CLI_EXIT_FAILURE;
+}
