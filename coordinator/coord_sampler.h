@@ -1,0 +1,61 @@
+/*  coord_sampler.h - samplers: propose the parameters of the next trial
+ *
+ *  A sampler turns a sweep's search space (sw_spec_t) into configurations. Every
+ *  sampler is a pure function of (spec, trial number, stored history): it keeps no
+ *  state that is not derived from those, so a coordinator restarted on the same
+ *  database proposes exactly what an uninterrupted one would have (ARCHITECTURE.md,
+ *  guarantee 3).
+ *
+ *    grid    trial number n is grid point n, decoded in mixed radix over the
+ *            parameters sorted by name, the last name varying fastest (as
+ *            scikit-learn's ParameterGrid); exhausted after sw_spec_grid_size() points.
+ *    random  trial n draws from its own stream sw_rng_seed2(spec->seed, n), so the
+ *            proposal of trial n does not depend on how many workers asked, or when.
+ *    tpe     (later) Bergstra et al. 2011, from the history.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#ifndef COORD_SAMPLER_H
+#define COORD_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "common/sw_spec.h"
+
+/* What a model-based sampler may read of one earlier trial. */
+typedef struct {
+    int64_t number;         /* trial number in the sweep */
+    const cJSON *params;    /* JSON object: name -> value (borrowed) */
+    bool finished;          /* COMPLETE or PRUNED: VALUE is meaningful */
+    bool pruned;            /* PRUNED (VALUE is its last reported value) */
+    double value;           /* objective value (mean over folds); NAN when none */
+} coord_sampler_trial_t;
+
+typedef struct coord_sampler coord_sampler_t;
+
+/* New sampler for SPEC (borrowed: must outlive the sampler). Caller owns the result;
+ * NULL when the spec's method is not supported or on OOM. */
+coord_sampler_t *coord_sampler_new(const sw_spec_t *spec);
+
+/* Free and set *SELF_P to NULL; NULL is fine. */
+void coord_sampler_destroy(coord_sampler_t **self_p);
+
+/* Number of configurations a finite sampler can propose (grid: the grid's size), or
+ * -1 when unbounded (random, tpe). */
+int64_t coord_sampler_size(const coord_sampler_t *self);
+
+/* Propose the parameters of trial NUMBER (0-based; trials are numbered in creation
+ * order). HISTORY holds the sweep's earlier trials (N_HISTORY entries, any order;
+ * grid and random ignore it). Returns a new JSON object name -> value whose value
+ * types follow the domain (int: integral number; float: number; categorical: a copy
+ * of the listed JSON value), caller owns; or NULL with *ERR set to SW_EEXHAUSTED
+ * (a finite space has no point NUMBER) or SW_ENOMEM. */
+cJSON *coord_sampler_propose(coord_sampler_t *self, int64_t number,
+                             const coord_sampler_trial_t *history, size_t n_history,
+                             int *err);
+
+#endif
