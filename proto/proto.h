@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cJSON.h>
 #include <czmq.h>
@@ -89,5 +90,69 @@ cJSON      *proto_msg_item(proto_msg_t *self, const char *field);   /* borrowed 
 
 /* A short description for logs: "REPORT attempt=12 step=3". Caller frees. */
 char *proto_msg_describe(proto_msg_t *self);
+
+/* ---- The command table (proto_cmd.c) -------------------------------------------- */
+
+/* JSON types of body fields. PROTO_TYPE_INT is a number with an integral value within
+ * +-2^53; PROTO_TYPE_INTS an array of such numbers; PROTO_TYPE_STRS an array of
+ * strings. */
+typedef enum {
+    PROTO_TYPE_INT = 1,
+    PROTO_TYPE_NUM,
+    PROTO_TYPE_STR,
+    PROTO_TYPE_BOOL,
+    PROTO_TYPE_OBJ,
+    PROTO_TYPE_ARR,
+    PROTO_TYPE_INTS,
+    PROTO_TYPE_STRS
+} proto_type_t;
+
+/* Who may send a command (bit flags). */
+enum {
+    PROTO_DIR_W2C = 1 << 0,     /* worker to coordinator */
+    PROTO_DIR_C2W = 1 << 1,     /* coordinator to worker */
+    PROTO_DIR_S2C = 1 << 2,     /* status client to coordinator */
+    PROTO_DIR_C2S = 1 << 3      /* coordinator to status client */
+};
+
+#define PROTO_MAX_FIELDS 12
+
+/* One body field of a command: its name, JSON type and whether it must be present.
+ * Optional fields are type-checked when present. */
+typedef struct {
+    const char *name;       /* NULL ends the list */
+    proto_type_t type;
+    bool required;
+} proto_field_t;
+
+/* One row of the command table. */
+typedef struct {
+    proto_cmd_t cmd;
+    const char *name;       /* wire name, e.g. "STATUS-REPLY" */
+    unsigned dir;           /* PROTO_DIR_* flags */
+    proto_field_t fields[PROTO_MAX_FIELDS];     /* ends with a NULL name */
+} proto_cmd_info_t;
+
+/* The table row of CMD, or NULL for PROTO_INVALID_CMD and out-of-range values.
+ * Static data. Tests and logs iterate from 1 to PROTO_CMD_COUNT - 1. */
+const proto_cmd_info_t *proto_cmd_info(proto_cmd_t cmd);
+
+/* Name of a JSON type for messages ("an integer", "a string"). Static string. */
+const char *proto_type_describe(proto_type_t type);
+
+/* Check BODY (a JSON object) against the fields of CMD. Returns 0, or SW_EPROTO with
+ * a one-line reason in ERR (ERRLEN bytes): "REPORT: missing required field 'step'",
+ * "REPORT: field 'step' must be an integer". */
+int proto_cmd_check(proto_cmd_t cmd, const cJSON *body, char *err, size_t errlen);
+
+/* ---- More message helpers (proto_msg.c) ------------------------------------------ */
+
+/* A deep copy of SELF (command and body). Caller owns; NULL on OOM. Used to keep a
+ * RESULT for re-sending while a copy goes out. */
+proto_msg_t *proto_msg_dup(const proto_msg_t *self);
+
+/* An integer field of a decoded body (INT fields are checked integral and within
+ * +-2^53), or DEFAULT_VALUE when absent or not a number. */
+int64_t proto_msg_int(proto_msg_t *self, const char *field, int64_t default_value);
 
 #endif
