@@ -61,6 +61,10 @@ TEST_SRCS   = $(filter-out tests/test_util.c,$(wildcard tests/test_*.c))
 TEST_BINS   = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_UTIL   = $(BUILD)/tests/test_util.o
 
+# Benchmark programs: bench/*.c, each linked with every module.
+BENCH_SRCS  = $(wildcard bench/*.c)
+BENCH_BINS  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
 .SECONDEXPANSION:
 .SECONDARY:
 
@@ -92,6 +96,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $$(foreach m,$$(call test_libs
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_UTIL) $(foreach m,$(call test_libs,$*),$(BUILD)/lib$(m).a) \
 	    $(CMOCKA_LIBS) $(ALL_LIBS)
 
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(ARCHIVES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(ALL_LIBS)
+
 # Unit tests run from the repository root (they read examples/data/); cmocka prints its
 # summary on stderr, which is kept.
 check: $(SWEEPD) $(TEST_BINS)
@@ -113,7 +120,8 @@ demo: deps
 	$(SWEEPD) run examples/pima-grid.json --workers 2 --db $(BUILD)/demo.db
 	$(SWEEPD) status --db $(BUILD)/demo.db
 
-bench: deps $(SWEEPD)
+bench: deps
+	$(MAKE) $(SWEEPD) $(BENCH_BINS)
 	@sh scripts/install-deps.sh python3-sklearn python3-optuna python3-torch
 	@sh bench/run.sh $(BUILD)
 
