@@ -1,0 +1,531 @@
+/*  trn_data.c - CSV loading, standardization and cross-validation folds for the
+ *  built-in trainer
+ *
+ *  The loader reads the whole file into memory (tabular training sets for the built-in
+ *  trainer are small: Pima is 24 KB), splits it into lines and cells in place, and
+ *  converts every cell with strtod. It stops at the first bad cell or ragged row and
+ *  says where: the row is the 1-based line number of the file, header included, so
+ *  `sed -n 12p data.csv` shows the offending line. It never reads a cell twice and
+ *  allocates once per output array.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include "worker/trn_data.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/sw_err.h"
+#include "common/sw_rng.h"
+
+trn_csv_opts_t trn_csv_opts_default(void)
+{
+    trn_csv_opts_t o = {.header = -1, .delimiter = ',', .target_index = -1, .target_name = NULL};
+    return o;
+}
+
+static void s_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Read the whole file; returns a NUL-terminated buffer (caller frees) or NULL with
+ * *CODE set to -errno or SW_ENOMEM. */
+static char *s_slurp(const char *path, size_t *len_out, int *code)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *code = -errno;
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        *code = SW_ENOMEM;
+        return NULL;
+    }
+    for (;;) {
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                *code = SW_ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                *code = errno ? -errno : -EIO;
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    *len_out = len;
+    return buf;
+}
+
+/* Trim spaces and one pair of surrounding double quotes from the cell [*B, *E). */
+static void s_trim(char **b, char **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t'))
+        (*b)++;
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+        (*e)--;
+    if (*e - *b >= 2 && **b == '"' && (*e)[-1] == '"') {
+        (*b)++;
+        (*e)--;
+    }
+}
+
+/* Parse the NUL-terminated cell S as a finite number; returns 0 or -1. */
+static int s_number(const char *s, double *out)
+{
+    if (*s == '\0')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* One line of the file split into cells: pointers into the buffer, NUL-terminated. */
+typedef struct {
+    char **cell;
+    int n, cap;
+} s_cells_t;
+
+static int s_split(char *line, char delim, s_cells_t *cells)
+{
+    cells->n = 0;
+    char *p = line;
+    for (;;) {
+        char *b = p;
+        while (*p && *p != delim)
+            p++;
+        char *e = p;
+        int last = *p == '\0';
+        s_trim(&b, &e);
+        *e = '\0';
+        if (cells->n == cells->cap) {
+            int nc = cells->cap ? cells->cap * 2 : 16;
+            char **ncell = realloc(cells->cell, (size_t)nc * sizeof *ncell);
+            if (!ncell)
+                return SW_ENOMEM;
+            cells->cell = ncell;
+            cells->cap = nc;
+        }
+        cells->cell[cells->n++] = b;
+        if (last)
+            break;
+        p++;
+    }
+    return 0;
+}
+
+static int s_blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t')
+            return 0;
+    return 1;
+}
+
+static char *s_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static trn_data_t *s_data_alloc(int n_rows, int n_features, const char *path)
+{
+    trn_data_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->n_rows = n_rows;
+    d->n_features = n_features;
+    d->x = malloc(((size_t)n_rows * (size_t)n_features + 1) * sizeof *d->x);
+    d->y = malloc(((size_t)n_rows + 1) * sizeof *d->y);
+    d->line = malloc(((size_t)n_rows + 1) * sizeof *d->line);
+    d->path = s_strdup(path ? path : "memory");
+    d->target_col = n_features;
+    if (!d->x || !d->y || !d->line || !d->path)
+        trn_data_destroy(&d);
+    return d;
+}
+
+trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *err,
+                          size_t errlen, int *code_out)
+{
+    int dummy;
+    int *code = code_out ? code_out : &dummy;
+    *code = 0;
+    size_t len = 0;
+    char *buf = s_slurp(path, &len, code);
+    if (!buf) {
+        s_err(err, errlen, "%s: cannot read: %s", path, *code == SW_ENOMEM ? "out of memory" : strerror(-*code));
+        return NULL;
+    }
+
+    /* Split into lines in place, remembering each non-blank line and its number. */
+    int n_lines = 0, cap_lines = 1024;
+    char **lines = malloc((size_t)cap_lines * sizeof *lines);
+    int *lineno = malloc((size_t)cap_lines * sizeof *lineno);
+    s_cells_t cells = {0};
+    trn_data_t *d = NULL;
+    char **names = NULL;
+    if (!lines || !lineno)
+        goto nomem;
+    {
+        char *p = buf;
+        int no = 0;
+        while (p < buf + len) {
+            char *b = p;
+            char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+            char *e = nl ? nl : buf + len;
+            p = nl ? nl + 1 : buf + len;
+            no++;
+            if (e > b && e[-1] == '\r')
+                e--;
+            *e = '\0';
+            if (s_blank(b))
+                continue;
+            if (n_lines == cap_lines) {
+                cap_lines *= 2;
+                char **nlines = realloc(lines, (size_t)cap_lines * sizeof *lines);
+                if (!nlines)
+                    goto nomem;
+                lines = nlines;
+                int *nno = realloc(lineno, (size_t)cap_lines * sizeof *lineno);
+                if (!nno)
+                    goto nomem;
+                lineno = nno;
+            }
+            lines[n_lines] = b;
+            lineno[n_lines++] = no;
+        }
+    }
+    if (n_lines == 0) {
+        s_err(err, errlen, "%s: no data rows", path);
+        *code = SW_EDATA;
+        goto fail;
+    }
+
+    /* The first line decides the column count and, in auto mode, the header. */
+    if (s_split(lines[0], opts->delimiter, &cells) < 0)
+        goto nomem;
+    int n_cols = cells.n;
+    int has_header = opts->header;
+    if (has_header < 0) {
+        has_header = 0;
+        for (int c = 0; c < cells.n; c++) {
+            double v;
+            if (cells.cell[c][0] != '\0' && s_number(cells.cell[c], &v) < 0)
+                has_header = 1;
+        }
+    }
+    if (has_header) {
+        names = calloc((size_t)n_cols, sizeof *names);
+        if (!names)
+            goto nomem;
+        for (int c = 0; c < n_cols; c++)
+            if (!(names[c] = s_strdup(cells.cell[c])))
+                goto nomem;
+    }
+    if (n_cols < 2) {
+        s_err(err, errlen, "%s: row %d: %d column, expected at least 2 (features and a target)",
+              path, lineno[0], n_cols);
+        *code = SW_EDATA;
+        goto fail;
+    }
+
+    int target = -1;
+    if (opts->target_name) {
+        if (!names) {
+            s_err(err, errlen, "%s: target '%s' is a column name but the file has no header",
+                  path, opts->target_name);
+            *code = SW_EDATA;
+            goto fail;
+        }
+        for (int c = 0; c < n_cols && target < 0; c++)
+            if (strcmp(names[c], opts->target_name) == 0)
+                target = c;
+        if (target < 0) {
+            s_err(err, errlen, "%s: no column named '%s' in the header", path, opts->target_name);
+            *code = SW_EDATA;
+            goto fail;
+        }
+    } else {
+        target = opts->target_index < 0 ? n_cols + opts->target_index : opts->target_index;
+        if (target < 0 || target >= n_cols) {
+            s_err(err, errlen, "%s: target column %d is out of range (the file has %d columns)",
+                  path, opts->target_index, n_cols);
+            *code = SW_EDATA;
+            goto fail;
+        }
+    }
+
+    int first = has_header ? 1 : 0;
+    int n_rows = n_lines - first;
+    if (n_rows <= 0) {
+        s_err(err, errlen, "%s: no data rows after the header", path);
+        *code = SW_EDATA;
+        goto fail;
+    }
+    d = s_data_alloc(n_rows, n_cols - 1, path);
+    if (!d)
+        goto nomem;
+    d->target_col = target;
+    d->names = names;
+    names = NULL;
+    for (int r = 0; r < n_rows; r++) {
+        int li = first + r;
+        if (s_split(lines[li], opts->delimiter, &cells) < 0)
+            goto nomem;
+        if (cells.n != n_cols) {
+            s_err(err, errlen, "%s: row %d: %d column%s, expected %d", path, lineno[li],
+                  cells.n, cells.n == 1 ? "" : "s", n_cols);
+            *code = SW_EDATA;
+            goto fail;
+        }
+        double *xr = d->x + (size_t)r * (size_t)d->n_features;
+        for (int c = 0, f = 0; c < n_cols; c++) {
+            double v;
+            if (s_number(cells.cell[c], &v) < 0) {
+                if (cells.cell[c][0] == '\0')
+                    s_err(err, errlen, "%s: row %d, column %d: empty cell", path, lineno[li], c + 1);
+                else
+                    s_err(err, errlen, "%s: row %d, column %d: '%.40s' is not a number", path,
+                          lineno[li], c + 1, cells.cell[c]);
+                *code = SW_EDATA;
+                goto fail;
+            }
+            if (c == target)
+                d->y[r] = v;
+            else
+                xr[f++] = v;
+        }
+        d->line[r] = lineno[li];
+    }
+    free(cells.cell);
+    free(lines);
+    free(lineno);
+    free(buf);
+    return d;
+
+nomem:
+    s_err(err, errlen, "%s: out of memory", path);
+    *code = SW_ENOMEM;
+fail:
+    if (names) {
+        for (int c = 0; c < n_cols; c++)
+            free(names[c]);
+        free(names);
+    }
+    trn_data_destroy(&d);
+    free(cells.cell);
+    free(lines);
+    free(lineno);
+    free(buf);
+    return NULL;
+}
+
+trn_data_t *trn_data_from_arrays(const double *x, const double *y, int n_rows,
+                                 int n_features, const char *name)
+{
+    trn_data_t *d = s_data_alloc(n_rows, n_features, name);
+    if (!d)
+        return NULL;
+    memcpy(d->x, x, (size_t)n_rows * (size_t)n_features * sizeof *x);
+    memcpy(d->y, y, (size_t)n_rows * sizeof *y);
+    for (int r = 0; r < n_rows; r++)
+        d->line[r] = r + 1;
+    return d;
+}
+
+void trn_data_destroy(trn_data_t **data_p)
+{
+    if (!data_p || !*data_p)
+        return;
+    trn_data_t *d = *data_p;
+    if (d->names) {
+        for (int c = 0; c <= d->n_features; c++)
+            free(d->names[c]);
+        free(d->names);
+    }
+    free(d->x);
+    free(d->y);
+    free(d->line);
+    free(d->path);
+    free(d);
+    *data_p = NULL;
+}
+
+int trn_scaler_fit(trn_scaler_t *scaler, const double *x, int n_features,
+                   const int *rows, int n_rows)
+{
+    trn_scaler_clear(scaler);
+    scaler->mean = calloc((size_t)n_features + 1, sizeof *scaler->mean);
+    scaler->scale = calloc((size_t)n_features + 1, sizeof *scaler->scale);
+    if (!scaler->mean || !scaler->scale) {
+        trn_scaler_clear(scaler);
+        return SW_ENOMEM;
+    }
+    scaler->n_features = n_features;
+    /* Two passes (mean, then squared deviations): exact enough and deterministic. */
+    for (int i = 0; i < n_rows; i++) {
+        const double *xr = x + (size_t)rows[i] * (size_t)n_features;
+        for (int f = 0; f < n_features; f++)
+            scaler->mean[f] += xr[f];
+    }
+    for (int f = 0; f < n_features; f++)
+        scaler->mean[f] = n_rows > 0 ? scaler->mean[f] / n_rows : 0.0;
+    for (int i = 0; i < n_rows; i++) {
+        const double *xr = x + (size_t)rows[i] * (size_t)n_features;
+        for (int f = 0; f < n_features; f++) {
+            double dv = xr[f] - scaler->mean[f];
+            scaler->scale[f] += dv * dv;
+        }
+    }
+    for (int f = 0; f < n_features; f++) {
+        double sd = n_rows > 0 ? sqrt(scaler->scale[f] / n_rows) : 0.0;
+        /* scikit-learn's _handle_zeros_in_scale: a (near) constant feature keeps scale 1 */
+        scaler->scale[f] = sd < 10.0 * 2.220446049250313e-16 * fmax(1.0, fabs(scaler->mean[f])) ? 1.0 : sd;
+    }
+    return 0;
+}
+
+void trn_scaler_apply(const trn_scaler_t *scaler, double *x, int n_rows)
+{
+    int nf = scaler->n_features;
+    for (int i = 0; i < n_rows; i++) {
+        double *xr = x + (size_t)i * (size_t)nf;
+        for (int f = 0; f < nf; f++)
+            xr[f] = (xr[f] - scaler->mean[f]) / scaler->scale[f];
+    }
+}
+
+void trn_scaler_clear(trn_scaler_t *scaler)
+{
+    free(scaler->mean);
+    free(scaler->scale);
+    scaler->mean = scaler->scale = NULL;
+    scaler->n_features = 0;
+}
+
+/* Fisher-Yates shuffle of A[0..N-1] with RNG. */
+static void s_shuffle(int *a, int n, sw_rng_t *rng)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)sw_rng_below(rng, (uint64_t)i + 1);
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
+int trn_folds_assign(int n, int k, const int *classes, uint64_t seed, int *fold_of)
+{
+    if (k < 2 || k > n)
+        return SW_EINVAL;
+    sw_rng_t rng;
+    sw_rng_seed(&rng, seed);
+    if (!classes) {
+        int *perm = malloc((size_t)n * sizeof *perm);
+        if (!perm)
+            return SW_ENOMEM;
+        for (int i = 0; i < n; i++)
+            perm[i] = i;
+        s_shuffle(perm, n, &rng);
+        int pos = 0;
+        for (int f = 0; f < k; f++) {
+            int size = n / k + (f < n % k ? 1 : 0);
+            for (int j = 0; j < size; j++)
+                fold_of[perm[pos++]] = f;
+        }
+        free(perm);
+        return 0;
+    }
+
+    int max_class = -1;
+    for (int i = 0; i < n; i++) {
+        if (classes[i] < 0)
+            return SW_EINVAL;
+        if (classes[i] > max_class)
+            max_class = classes[i];
+    }
+    int nc = max_class + 1;
+    /* Renumber classes by first appearance, as scikit-learn does (class_perm). */
+    int *order = malloc((size_t)nc * sizeof *order);
+    int *count = calloc((size_t)nc, sizeof *count);
+    int *alloc = calloc((size_t)nc * (size_t)k, sizeof *alloc);
+    int *labels = malloc((size_t)n * sizeof *labels);
+    int *pos = calloc((size_t)nc, sizeof *pos);
+    int rc = 0;
+    if (!order || !count || !alloc || !labels || !pos) {
+        rc = SW_ENOMEM;
+        goto out;
+    }
+    for (int c = 0; c < nc; c++)
+        order[c] = -1;
+    int seen = 0;
+    for (int i = 0; i < n; i++)
+        if (order[classes[i]] < 0)
+            order[classes[i]] = seen++;
+    for (int i = 0; i < n; i++)
+        count[order[classes[i]]]++;
+    /* y_order = sorted encoded labels; position j goes to fold j mod k. */
+    for (int c = 0, j = 0; c < seen; c++)
+        for (int m = 0; m < count[c]; m++, j++)
+            alloc[c * k + j % k]++;
+    /* For each class: the fold labels it was dealt, shuffled, given in row order. */
+    int start = 0;
+    for (int c = 0; c < seen; c++) {
+        int m = 0;
+        for (int f = 0; f < k; f++)
+            for (int a = 0; a < alloc[c * k + f]; a++)
+                labels[start + m++] = f;
+        s_shuffle(labels + start, count[c], &rng);
+        pos[c] = start;
+        start += count[c];
+    }
+    for (int i = 0; i < n; i++) {
+        int c = order[classes[i]];
+        fold_of[i] = labels[pos[c]++];
+    }
+out:
+    free(order);
+    free(count);
+    free(alloc);
+    free(labels);
+    free(pos);
+    return rc;
+}
