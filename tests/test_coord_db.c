@@ -1,0 +1,294 @@
+/*  test_coord_db.c - the SQLite store: schema, JSON types, exactly-once index, readers
+ *
+ *  Every test works on a real database file in a fresh temporary directory.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include "tests/test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "common/sw_err.h"
+#include "common/sw_log.h"
+#include "coordinator/coord_db.h"
+
+typedef struct {
+    char *dir;      /* temporary directory, removed at teardown */
+    char *path;     /* DIR/sweeps.db */
+} fixture_t;
+
+static int s_setup(void **state)
+{
+    sw_log_set_level(SW_LOG_ERROR);
+    fixture_t *f = calloc(1, sizeof *f);
+    f->dir = test_mkdtemp();
+    assert_non_null(f->dir);
+    assert_true(asprintf(&f->path, "%s/sweeps.db", f->dir) > 0);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    test_rmtree(f->dir);
+    free(f->dir);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static int s_count_sweep(const coord_db_sweep_t *row, void *arg)
+{
+    (void)row;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* A walk through the API: create, insert a sweep, a trial and an attempt, read back. */
+static void test_schema_and_walkthrough(void **state)
+{
+    fixture_t *f = *state;
+    int err = 1;
+    coord_db_t *db = coord_db_new(f->path, false, &err);
+    assert_non_null(db);
+    assert_int_equal(err, 0);
+    assert_int_equal(coord_db_schema_version(db), COORD_DB_SCHEMA_VERSION);
+
+    int64_t sweep = 0, trial = 0, attempt = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "s1", "{\"name\":\"s1\"}", 1000, &sweep), 0);
+    assert_true(coord_db_in_txn(db));
+    assert_int_equal(coord_db_trial_insert(db, sweep, 0, "{\"x\":1}", "RUNNING", 1001, &trial), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, -1, "w1", 1002, &attempt), 0);
+    assert_true(attempt > 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    assert_false(coord_db_in_txn(db));
+
+    /* a second sweep of the same name is refused */
+    int64_t dup = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "s1", "{}", 1000, &dup), SW_EDB);
+    coord_db_rollback(db);
+
+    int n = 0;
+    assert_int_equal(coord_db_sweeps(db, NULL, s_count_sweep, &n), 0);
+    assert_int_equal(n, 1);
+    coord_db_destroy(&db);
+    assert_null(db);
+    coord_db_destroy(&db);  /* twice is fine */
+}
+
+typedef struct {
+    char params[256];
+    double value;
+    double value_std;
+} trial_copy_t;
+
+static int s_copy_trial(const coord_db_trial_t *row, void *arg)
+{
+    trial_copy_t *c = arg;
+    snprintf(c->params, sizeof c->params, "%s", row->params);
+    c->value = row->value;
+    c->value_std = row->value_std;
+    return 0;
+}
+
+/* Categorical values of every JSON type survive the file with their types. */
+static void test_json_types_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    const char *params = "{\"a\":10,\"b\":1.5,\"c\":\"adam\",\"d\":true,\"e\":false,"
+                         "\"f\":null,\"g\":\"10\"}";
+    int64_t sweep = 0, trial = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "types", "{}", 1, &sweep), 0);
+    assert_int_equal(coord_db_trial_insert(db, sweep, 0, params, "PENDING", 1, &trial), 0);
+    coord_db_trial_t upd = {.id = trial, .state = "COMPLETE", .value = 0.75,
+                            .value_std = NAN, .folds_done = 1, .finished_unix_ms = 5};
+    assert_int_equal(coord_db_trial_update(db, &upd), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    coord_db_destroy(&db);
+
+    /* reopen the file: the text comes back byte for byte, and parses to the same types */
+    db = coord_db_new(f->path, true, NULL);
+    assert_non_null(db);
+    trial_copy_t c = {0};
+    assert_int_equal(coord_db_trials(db, sweep, s_copy_trial, &c), 0);
+    assert_string_equal(c.params, params);
+    assert_true(c.value == 0.75);
+    assert_true(isnan(c.value_std));
+    cJSON *j = cJSON_Parse(c.params);
+    assert_non_null(j);
+    cJSON *a = cJSON_GetObjectItem(j, "a");
+    assert_true(cJSON_IsNumber(a) && a->valuedouble == 10.0);
+    cJSON *b = cJSON_GetObjectItem(j, "b");
+    assert_true(cJSON_IsNumber(b) && b->valuedouble == 1.5);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "c")), "adam");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "d")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "e")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "f")));
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "g")), "10");
+    cJSON_Delete(j);
+    coord_db_destroy(&db);
+}
+
+/* The partial UNIQUE index refuses a second COMPLETE attempt for one fold, but allows
+ * any number of LOST or FAILED ones, and COMPLETE attempts of other folds. */
+static void test_one_complete_attempt_per_fold(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    int64_t sweep = 0, trial = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "once", "{}", 1, &sweep), 0);
+    assert_int_equal(coord_db_trial_insert(db, sweep, 0, "{}", "RUNNING", 1, &trial), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 0, "w1", 2, &a1), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 0, "w2", 3, &a2), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 0, "w3", 3, &a3), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 1, "w3", 3, &a4), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+
+    coord_db_attempt_t r = {.id = a1, .state = "COMPLETE", .metrics = "{\"acc\":0.5}",
+                            .value = 0.5, .last_step = 3, .finished_unix_ms = 4};
+    assert_int_equal(coord_db_attempt_update(db, &r), 0);
+    r.id = a2;
+    assert_int_equal(coord_db_attempt_update(db, &r), SW_ESTATE);
+    r.state = "LOST";
+    assert_int_equal(coord_db_attempt_update(db, &r), 0);
+    r.id = a3;
+    assert_int_equal(coord_db_attempt_update(db, &r), 0);
+    r.id = a4;
+    r.state = "COMPLETE";
+    assert_int_equal(coord_db_attempt_update(db, &r), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    coord_db_destroy(&db);
+}
+
+static int s_count_attempt(const coord_db_attempt_t *row, void *arg)
+{
+    (void)row;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* A reader opened read-only sees the last committed state while the writer holds an
+ * open transaction, and cannot write. */
+static void test_readonly_while_writing(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *w = coord_db_new(f->path, false, NULL);
+    assert_non_null(w);
+    int64_t sweep = 0, trial = 0, a = 0;
+    assert_int_equal(coord_db_sweep_insert(w, "live", "{}", 1, &sweep), 0);
+    assert_int_equal(coord_db_trial_insert(w, sweep, 0, "{}", "RUNNING", 1, &trial), 0);
+    assert_int_equal(coord_db_attempt_insert(w, trial, -1, "w1", 1, &a), 0);
+    assert_int_equal(coord_db_commit(w), 0);
+    /* the writer keeps a transaction open with one more attempt */
+    assert_int_equal(coord_db_attempt_insert(w, trial, -1, "w2", 2, &a), 0);
+    assert_true(coord_db_in_txn(w));
+
+    coord_db_t *r = coord_db_new(f->path, true, NULL);
+    assert_non_null(r);
+    int n = 0;
+    assert_int_equal(coord_db_attempts(r, sweep, "RUNNING", s_count_attempt, &n), 0);
+    assert_int_equal(n, 1);
+    int64_t id = 0;
+    assert_int_equal(coord_db_sweep_insert(r, "no", "{}", 1, &id), SW_EDB);
+
+    assert_int_equal(coord_db_commit(w), 0);
+    n = 0;
+    assert_int_equal(coord_db_attempts(r, sweep, "RUNNING", s_count_attempt, &n), 0);
+    assert_int_equal(n, 2);
+    coord_db_destroy(&r);
+    coord_db_destroy(&w);
+}
+
+/* Migrating twice, or reopening, changes nothing; a read-only open of a file that is
+ * not a sweepd database is refused. */
+static void test_migrations_idempotent(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    int64_t sweep = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "kept", "{}", 1, &sweep), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    assert_int_equal(coord_db_migrate(db), 0);
+    assert_int_equal(coord_db_migrate(db), 0);
+    assert_int_equal(coord_db_schema_version(db), COORD_DB_SCHEMA_VERSION);
+    coord_db_destroy(&db);
+
+    db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    assert_int_equal(coord_db_schema_version(db), COORD_DB_SCHEMA_VERSION);
+    int n = 0;
+    assert_int_equal(coord_db_sweeps(db, "kept", s_count_sweep, &n), 0);
+    assert_int_equal(n, 1);
+    coord_db_destroy(&db);
+
+    char *empty = test_write_file(f->dir, "empty.db", "");
+    int err = 0;
+    assert_null(coord_db_new(empty, true, &err));
+    assert_int_equal(err, SW_EDB);
+    char *missing = NULL;
+    assert_true(asprintf(&missing, "%s/missing.db", f->dir) > 0);
+    assert_null(coord_db_new(missing, true, &err));
+    assert_int_equal(err, SW_EDB);
+    free(empty);
+    free(missing);
+}
+
+static int s_count_event(const coord_db_event_t *row, void *arg)
+{
+    (void)row;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Reports replace on a re-sent step; workers upsert; events filter by kind. */
+static void test_reports_workers_events(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    int64_t sweep = 0, trial = 0, a = 0, n = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "r", "{}", 1, &sweep), 0);
+    assert_int_equal(coord_db_trial_insert(db, sweep, 0, "{}", "RUNNING", 1, &trial), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, -1, "w1", 1, &a), 0);
+    assert_int_equal(coord_db_report_insert(db, a, 1, "{\"loss\":1}", 2), 0);
+    assert_int_equal(coord_db_report_insert(db, a, 2, "{\"loss\":0.5}", 3), 0);
+    assert_int_equal(coord_db_report_insert(db, a, 2, "{\"loss\":0.5}", 4), 0);
+    assert_int_equal(coord_db_report_count(db, a, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(coord_db_worker_upsert(db, "w1", "h", 12, 2, 10), 0);
+    assert_int_equal(coord_db_worker_upsert(db, "w1", "h", 13, 4, 20), 0);
+    assert_int_equal(coord_db_worker_set_state(db, "w1", "lost"), 0);
+    assert_int_equal(coord_db_event_add(db, sweep, 5, "lease expired", "worker=w1"), 0);
+    assert_int_equal(coord_db_event_add(db, 0, 6, "worker lost", NULL), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    int ne = 0;
+    assert_int_equal(coord_db_events(db, 0, "lease expired", s_count_event, &ne), 0);
+    assert_int_equal(ne, 1);
+    ne = 0;
+    assert_int_equal(coord_db_events(db, 0, NULL, s_count_event, &ne), 0);
+    assert_int_equal(ne, 2);
+    coord_db_destroy(&db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schema_and_walkthrough, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_json_types_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_one_complete_attempt_per_fold, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_readonly_while_writing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrations_idempotent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reports_workers_events, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
