@@ -73,17 +73,26 @@ typedef struct {
                                or "function" */
     cJSON *root;            /* the whole document, owned */
     char *canonical;        /* canonical JSON text (keys sorted, no spaces), owned */
+    int64_t grid_size;      /* what sw_spec_grid_size() returns, computed once by parse */
+    struct sw_spec_grid *grid_; /* private: grid enumeration tables (see sw_spec_grid_point) */
 } sw_spec_t;
 
+/* Most points a grid may have; a larger grid is a validation error. */
+#define SW_SPEC_GRID_MAX 10000000
+
 /* Parse and validate a spec from TEXT (LEN bytes, need not be NUL-terminated).
- * ORIGIN names the source in messages (a file name; may be NULL).
+ * ORIGIN names the source in messages (a file name; may be NULL): when given, every
+ * message is prefixed with "ORIGIN: ".
  * Returns the spec (caller owns; free with sw_spec_destroy) or NULL, in which case
- * every fault found was appended to ERRS as "json.path: reason" (a JSON syntax
- * error reports its line and column). */
+ * every fault found was appended to ERRS as "json.path: reason", in document
+ * order of the checks (a JSON syntax error is one message
+ * "line L, column C: JSON syntax error ..."; the root is named "(root)").
+ * docs/SPEC.md lists every field and its constraints. ERRS may be NULL. */
 sw_spec_t *sw_spec_parse(const char *text, size_t len, const char *origin, sw_errs_t *errs);
 
-/* Read the file at PATH and parse it as sw_spec_parse() does. An unreadable file
- * is reported in ERRS as "PATH: reason". Caller owns the result. */
+/* Read the file at PATH and parse it as sw_spec_parse() does with ORIGIN = PATH,
+ * so every message starts with "PATH: ". An unreadable file is reported in ERRS as
+ * "PATH: reason". Caller owns the result. */
 sw_spec_t *sw_spec_load(const char *path, sw_errs_t *errs);
 
 /* Free SPEC and set *SPEC_P to NULL; NULL or an already freed pointer is fine. */
@@ -99,15 +108,59 @@ const sw_param_t *sw_spec_param(const sw_spec_t *spec, const char *name);
 int sw_spec_diff(const sw_spec_t *a, const sw_spec_t *b, bool ignore_limits, sw_errs_t *diffs);
 
 /* Number of grid points (product of every parameter's value count), or -1 when a
- * parameter is continuous (float without step). Saturates at INT64_MAX. */
+ * parameter is continuous (float without step). Saturates at INT64_MAX.
+ * With conditional parameters (`when`) it counts distinct configurations: points
+ * that differ only in inactive parameters count once. That count needs the full
+ * product to be at most SW_SPEC_GRID_MAX; above it (possible only for non-grid
+ * methods, which do not enumerate) the full product is returned as an upper bound. */
 int64_t sw_spec_grid_size(const sw_spec_t *spec);
+
+/* Decode grid point NUMBER (0-based, in grid order) into one value index per
+ * parameter: IDX is an array of spec->n_params entries (same order as
+ * spec->params), filled with the index of the parameter's value on its grid (see
+ * sw_param_grid_value) or -1 when the parameter is inactive at that point.
+ * Grid order is the mixed-radix decoding of the point over the parameters sorted
+ * by name, the last name varying fastest (scikit-learn's ParameterGrid); with
+ * conditions, the points whose inactive parameters are not all at index 0 are
+ * skipped, so each distinct configuration appears once. Cost: O(n_params) without
+ * conditions, a scan of at most a few hundred raw points with them.
+ * Returns 0; SW_EEXHAUSTED when NUMBER < 0 or >= sw_spec_grid_size(); SW_EINVAL
+ * when the spec is not enumerable (continuous parameter, or a conditional product
+ * above SW_SPEC_GRID_MAX). */
+int sw_spec_grid_point(const sw_spec_t *spec, int64_t number, int64_t *idx);
+
+/* Number of values of PARAM on a grid: categorical n_values, int and stepped float
+ * (high - low) / step + 1; -1 for a float without step. Saturates at INT64_MAX. */
+int64_t sw_param_grid_count(const sw_param_t *param);
+
+/* Value I (0 <= I < sw_param_grid_count) of PARAM on its grid, as a new cJSON item
+ * (caller owns; cJSON_Delete): categorical: a copy of values[I] keeping its JSON
+ * type; int: LOW + I*STEP (an integral number); float: LOW + I*STEP rounded to 15
+ * significant digits to drop binary noise (0.30000000000000004 -> 0.3), the last
+ * point snapped to HIGH. NULL when I is out of range or on OOM. */
+cJSON *sw_param_grid_value(const sw_param_t *param, int64_t i);
+
+/* Which parameters are active given their values. VALUES: spec->n_params JSON
+ * values in spec->params order (borrowed; NULL for a parameter without a value).
+ * ACTIVE (out): spec->n_params booleans. A parameter is active when it has no
+ * `when`, or when every parameter its `when` names is itself active and has a value
+ * equal (sw_json_equal) to the listed value or to one of the listed values. */
+void sw_spec_active(const sw_spec_t *spec, const cJSON *const *values, bool *active);
+
+/* Whether two JSON values are equal: same type, numbers equal as doubles (10 and
+ * 10.0 are equal), strings byte-equal, arrays element-wise, objects key-wise
+ * (order-insensitive). */
+bool sw_json_equal(const cJSON *a, const cJSON *b);
 
 /* Whether VALUE (a JSON value) lies in PARAM's domain (type, bounds, step lattice,
  * categorical membership). Used to check stored and trainer-facing values. */
 bool sw_param_contains(const sw_param_t *param, const cJSON *value);
 
-/* Canonical JSON text of any cJSON value: object keys sorted, numbers printed
- * with the shortest round-trip form, no whitespace. Caller frees. */
+/* Canonical JSON text of any cJSON value: object keys sorted (byte order, at every
+ * depth), integers up to 2^53 printed without exponent or ".0", other numbers with
+ * the fewest of 15, 16 or 17 significant digits that reads back to the same double
+ * (non-finite numbers as null), strings escaped as JSON, no whitespace.
+ * Caller frees; NULL on OOM. */
 char *sw_json_canonical(const cJSON *value);
 
 #endif

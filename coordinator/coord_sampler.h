@@ -38,7 +38,8 @@ typedef struct {
 typedef struct coord_sampler coord_sampler_t;
 
 /* New sampler for SPEC (borrowed: must outlive the sampler). Caller owns the result;
- * NULL when the spec's method is not supported or on OOM. */
+ * NULL when the spec's method is not supported (tpe, for now), when a grid spec is
+ * not enumerable, or on OOM. */
 coord_sampler_t *coord_sampler_new(const sw_spec_t *spec);
 
 /* Free and set *SELF_P to NULL; NULL is fine. */
@@ -52,8 +53,19 @@ int64_t coord_sampler_size(const coord_sampler_t *self);
  * order). HISTORY holds the sweep's earlier trials (N_HISTORY entries, any order;
  * grid and random ignore it). Returns a new JSON object name -> value whose value
  * types follow the domain (int: integral number; float: number; categorical: a copy
- * of the listed JSON value), caller owns; or NULL with *ERR set to SW_EEXHAUSTED
- * (a finite space has no point NUMBER) or SW_ENOMEM. */
+ * of the listed JSON value), caller owns. A conditional parameter whose `when` is
+ * not satisfied is absent from the object (see sw_spec_active). On success *ERR
+ * (may be NULL) is 0; on failure NULL with *ERR set to SW_EEXHAUSTED (a finite
+ * space has no point NUMBER, including NUMBER < 0), SW_EINVAL (random: NUMBER < 0)
+ * or SW_ENOMEM.
+ *   grid:   point NUMBER of sw_spec_grid_point(); values from sw_param_grid_value().
+ *   random: one xoshiro256** stream per trial, sw_rng_seed2(spec->seed, NUMBER);
+ *           every parameter is drawn in name order (active or not), then the
+ *           inactive ones are dropped. float: uniform on [low, high], or
+ *           log-uniform with log; with step, uniform over the lattice points.
+ *           int: uniform over low..high by step; with log, uniform in log space
+ *           over [low - 0.5, high + 0.5] then rounded and clamped (as Optuna's
+ *           IntDistribution). categorical: uniform over the listed values. */
 cJSON *coord_sampler_propose(coord_sampler_t *self, int64_t number,
                              const coord_sampler_trial_t *history, size_t n_history,
                              int *err);
