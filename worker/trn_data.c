@@ -201,7 +201,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     int *lineno = malloc((size_t)cap_lines * sizeof *lineno);
     s_cells_t cells = {0};
     trn_data_t *d = NULL;
-    char **names = NULL;
+    char **names = NULL, *first_copy = NULL;
     if (!lines || !lineno)
         goto nomem;
     {
@@ -239,8 +239,10 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         goto fail;
     }
 
-    /* The first line decides the column count and, in auto mode, the header. */
-    if (s_split(lines[0], opts->delimiter, &cells) < 0)
+    /* The first line decides the column count and, in auto mode, the header. Split a
+     * copy: splitting writes NULs, and the line may be data, split again below. */
+    first_copy = s_strdup(lines[0]);
+    if (!first_copy || s_split(first_copy, opts->delimiter, &cells) < 0)
         goto nomem;
     int n_cols = cells.n;
     int has_header = opts->header;
@@ -335,6 +337,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         }
         d->line[r] = lineno[li];
     }
+    free(first_copy);
     free(cells.cell);
     free(lines);
     free(lineno);
@@ -351,6 +354,7 @@ fail:
         free(names);
     }
     trn_data_destroy(&d);
+    free(first_copy);
     free(cells.cell);
     free(lines);
     free(lineno);
