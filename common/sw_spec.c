@@ -333,7 +333,9 @@ static bool s_integer(s_ctx_t *c, const char *path, const cJSON *v, double min, 
     if (!s_number(c, path, v, &d))
         return false;
     if (d != floor(d)) {
-        s_err(c, path, "must be an integer (got %.17g)", d);
+        char got[40];
+        s_fmt_number(got, d);
+        s_err(c, path, "must be an integer (got %s)", got);
         return false;
     }
     if (d < min) {
@@ -345,6 +347,20 @@ static bool s_integer(s_ctx_t *c, const char *path, const cJSON *v, double min, 
         return false;
     }
     *out = (int64_t)d;
+    return true;
+}
+
+/* A finite number >= 0. */
+static bool s_nonneg(s_ctx_t *c, const char *path, const cJSON *v, double *out)
+{
+    if (!s_number(c, path, v, out))
+        return false;
+    if (*out < 0) {
+        char got[40];
+        s_fmt_number(got, *out);
+        s_err(c, path, "must be >= 0 (got %s)", got);
+        return false;
+    }
     return true;
 }
 
@@ -503,7 +519,10 @@ static bool s_step_fits(s_ctx_t *c, const char *path, double low, double high, d
     double k = (high - low) / step;
     if (fabs(k - nearbyint(k)) <= S_STEP_REL_TOL * fmax(1.0, fabs(k)))
         return true;
-    s_err(c, path, "high - low (%.17g) is not a multiple of step (%.17g)", high - low, step);
+    char a[40], b[40];
+    s_fmt_number(a, high - low);
+    s_fmt_number(b, step);
+    s_err(c, path, "high - low (%s) is not a multiple of step (%s)", a, b);
     return false;
 }
 
@@ -631,7 +650,9 @@ static bool s_parse_param(s_ctx_t *c, sw_param_t *p, const cJSON *obj)
         } else {
             step_ok = s_number(c, path, step, &p->step);
             if (step_ok && p->step <= 0) {
-                s_err(c, path, "must be > 0 (got %.17g)", p->step);
+                char got[40];
+                s_fmt_number(got, p->step);
+                s_err(c, path, "must be > 0 (got %s)", got);
                 step_ok = false;
             }
         }
@@ -639,7 +660,10 @@ static bool s_parse_param(s_ctx_t *c, sw_param_t *p, const cJSON *obj)
         p->step = 1;
     }
     if (low_ok && high_ok && p->low > p->high) {
-        s_err(c, s_path(path, pre, "low"), "must be <= high (%.17g > %.17g)", p->low, p->high);
+        char a[40], b[40];
+        s_fmt_number(a, p->low);
+        s_fmt_number(b, p->high);
+        s_err(c, s_path(path, pre, "low"), "must be <= high (%s > %s)", a, b);
         low_ok = false;
     }
     if (p->log && low_ok) {
@@ -1159,19 +1183,12 @@ static void s_parse_limits(s_ctx_t *c, sw_spec_t *spec, const cJSON *obj)
     if ((v = cJSON_GetObjectItemCaseSensitive(obj, "max_retries"))
         && s_integer(c, "limits.max_retries", v, 0, 1000000, &iv))
         spec->max_retries = (int)iv;
-    if ((v = cJSON_GetObjectItemCaseSensitive(obj, "max_time_s")) && s_number(c, "limits.max_time_s", v, &d)) {
-        if (d < 0)
-            s_err(c, "limits.max_time_s", "must be >= 0 (got %.17g)", d);
-        else
-            spec->max_time_s = d;
-    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(obj, "max_time_s"))
+        && s_nonneg(c, "limits.max_time_s", v, &d))
+        spec->max_time_s = d;
     if ((v = cJSON_GetObjectItemCaseSensitive(obj, "trial_timeout_s"))
-        && s_number(c, "limits.trial_timeout_s", v, &d)) {
-        if (d < 0)
-            s_err(c, "limits.trial_timeout_s", "must be >= 0 (got %.17g)", d);
-        else
-            spec->trial_timeout_s = d;
-    }
+        && s_nonneg(c, "limits.trial_timeout_s", v, &d))
+        spec->trial_timeout_s = d;
 }
 
 /* pruner / sampler: an object with a string `type`; the rest is its module's. */
