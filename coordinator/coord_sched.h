@@ -1,0 +1,184 @@
+/*  coord_sched.h - the scheduler: queues, trials, attempts, leases, retries, limits
+ *
+ *  The scheduler is the coordinator without sockets. It keeps the in-memory state of
+ *  every sweep it serves (rebuilt from the store at start), creates trials through the
+ *  sampler, turns each trial into units of work (one per fold, or one with fold -1),
+ *  dispatches units to workers' free slots as attempts, and handles what workers say:
+ *  HELLO, REQUEST, REPORT, RESULT, BYE, and silence (lease expiry, checked by
+ *  coord_sched_tick()). Every decision is written to the store inside the open group
+ *  transaction; the messages it implies are queued in an outbox.
+ *
+ *  The caller (coord.c, or a test) runs one "turn" at a time: feed any number of
+ *  inputs, then coord_sched_flush(), which commits the transaction and only then
+ *  hands over the outbox to send. Nothing is sent that the store does not hold.
+ *
+ *  Work order inside a sweep: requeued units first, then the remaining folds of
+ *  started trials, then new trials (whose folds are queued together, so trials finish
+ *  early). Sweeps are served round-robin. A worker's free slots are the last REQUEST's
+ *  count, bounded by its HELLO slots minus the attempts it runs.
+ *
+ *  Time: the scheduler reads a monotonic clock in ms through a coord_sched_now_fn
+ *  hook (tests drive it by hand); wall-clock times for the store come from
+ *  sw_clock_unix_ms(). Single-threaded: every call from the loop thread.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#ifndef COORD_SCHED_H
+#define COORD_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "common/sw_err.h"
+#include "common/sw_spec.h"
+#include "coordinator/coord_db.h"
+#include "proto/proto.h"
+
+#define COORD_SCHED_LEASE_MS_DEFAULT 10000   /* ms a worker may stay silent */
+
+typedef struct coord_sched coord_sched_t;
+
+/* Monotonic clock hook: milliseconds from an arbitrary origin. */
+typedef uint64_t (coord_sched_now_fn)(void *arg);
+
+/* Pruner hook, called for every stored REPORT of a RUNNING attempt: return true to
+ * answer DECISION prune. SPEC is the sweep's spec; METRICS is the report's object
+ * (borrowed). NULL hook: always continue. */
+typedef bool (coord_sched_prune_fn)(void *arg, const sw_spec_t *spec, int64_t trial,
+                                    int fold, int64_t step, const cJSON *metrics);
+
+/* Per-sweep counts, for progress and status. */
+typedef struct {
+    const char *sweep;      /* sweep name (borrowed, valid during the callback/call) */
+    const char *state;      /* RUNNING, COMPLETE, FAILED, CANCELLED (static) */
+    int64_t planned;        /* trials the sweep will create in all: grid size or
+                               max_trials (the smaller); -1 when unbounded */
+    int64_t created;        /* trials created so far */
+    int64_t pending;        /* PENDING: created-and-waiting plus planned-but-unstarted
+                               (planned - created) while the sweep runs */
+    int64_t running, complete, pruned, failed, cancelled;
+    int64_t done;           /* complete + pruned + failed + cancelled */
+    int64_t retries;        /* attempts lost and requeued with a retry counted */
+    int64_t best_number;    /* best trial number, -1 when none */
+    double best_value;      /* its value; NAN when none */
+    double trials_per_min;  /* finished trials per minute of serving time */
+} coord_sched_counts_t;
+
+/* Called after every trial state change (and sweep state change) of sweep COUNTS->sweep. */
+typedef void (coord_sched_trial_cb)(void *arg, const coord_sched_counts_t *counts);
+
+/* One outgoing message: send CMD with BODY to worker WORKER_ID. */
+typedef struct {
+    char *worker_id;        /* destination worker id (owned) */
+    proto_cmd_t cmd;        /* ASSIGN, DECISION, ACK, CANCEL, INVALID, ERROR, ... */
+    cJSON *body;            /* JSON object body (owned) */
+} coord_sched_out_t;
+
+/* Counters since start. */
+typedef struct {
+    int64_t results;        /* RESULT messages handled */
+    int64_t duplicates;     /* late or duplicate results discarded */
+    int64_t unknown_results;/* RESULT for an attempt id the store does not know */
+    int64_t assigned;       /* attempts dispatched */
+    int64_t lost;           /* attempts lost (lease, timeout, bye, restart) */
+} coord_sched_stats_t;
+
+/* New scheduler on DB (borrowed; must outlive it), with LEASE_MS (0: default) and the
+ * clock NOW_FN(NOW_ARG) (NULL: sw_clock_mono_ms). Loads every RUNNING sweep of the
+ * store: RUNNING attempts become orphans that wait one lease for a worker's HELLO to
+ * re-attach them. A stored spec that no longer parses is logged and its sweep not
+ * served. Returns the scheduler (caller owns) or NULL with *ERR = SW_EDB/SW_ENOMEM. */
+coord_sched_t *coord_sched_new(coord_db_t *db, uint64_t lease_ms, coord_sched_now_fn *now_fn,
+                               void *now_arg, int *err);
+
+/* Free everything and set *SELF_P to NULL. Does not commit: call coord_sched_flush()
+ * first. NULL is fine. */
+void coord_sched_destroy(coord_sched_t **self_p);
+
+void coord_sched_set_trial_cb(coord_sched_t *self, coord_sched_trial_cb *cb, void *arg);
+void coord_sched_set_prune_fn(coord_sched_t *self, coord_sched_prune_fn *fn, void *arg);
+
+/* Add the sweep *SPEC_P (consumed: *SPEC_P = NULL whatever the result). A new name is
+ * inserted; an existing name with the same spec (limits aside) is resumed, storing
+ * the new limits with a notice (a finished sweep whose limits changed is reopened).
+ * Returns 0; SW_ECHANGED with one "path" per changed field in ERRS when the stored
+ * spec differs (nothing written); SW_EINVAL when the spec's method has no sampler;
+ * SW_EDB. */
+int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *errs);
+
+/* HELLO from WORKER_ID (host, pid, SLOTS >= 1). RUNNING lists attempt ids the worker
+ * still runs (N_RUNNING): those the scheduler holds as RUNNING are re-attached to it;
+ * those whose fold is finished are cancelled; attempts the scheduler thought this
+ * worker ran but it does not list are lost. Returns 0 or SW_EDB. */
+int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *host,
+                      int64_t pid, int slots, const int64_t *running, size_t n_running);
+
+/* Any message from WORKER_ID: extend its lease by lease_ms. Returns 0, or SW_ESTATE
+ * when the worker is unknown or was declared lost/gone (the caller answers INVALID). */
+int coord_sched_touch(coord_sched_t *self, const char *worker_id);
+
+/* REQUEST: WORKER_ID has SLOTS free slots (replaces the earlier count); dispatches.
+ * 0, SW_ESTATE (unknown worker), SW_EDB. */
+int coord_sched_request(coord_sched_t *self, const char *worker_id, int slots);
+
+/* REPORT: store METRICS (JSON object) of ATTEMPT at STEP and queue a DECISION.
+ * 0, SW_ESTATE (unknown worker), SW_EDB. */
+int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attempt,
+                       int64_t step, const cJSON *metrics);
+
+/* RESULT: record ATTEMPT's end (STATE "COMPLETE", "FAILED" or "PRUNED"; METRICS final
+ * metrics or NULL; ERROR, KIND may be NULL; LAST_STEP -1 when unknown) exactly once
+ * and queue ACK. Idempotent: duplicates and late results are acknowledged and
+ * discarded (counted, logged as events). Returns 0, SW_EPROTO for a STATE outside the
+ * three (the caller answers ERROR; nothing queued), SW_EDB. */
+int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attempt,
+                       const char *state, const cJSON *metrics, const char *error,
+                       const char *kind, int64_t last_step);
+
+/* BYE: WORKER_ID leaves; HANDED_BACK attempts are requeued with no retry counted; its
+ * other running attempts are lost (a retry each). 0 or SW_EDB. */
+int coord_sched_bye(coord_sched_t *self, const char *worker_id, const int64_t *handed_back,
+                    size_t n_handed_back);
+
+/* Periodic work (every few hundred ms): expire leases of silent workers, orphans not
+ * re-attached after a restart, attempts past trial_timeout_s + lease; account serving
+ * time and max_time_s; finish sweeps. 0 or SW_EDB. */
+int coord_sched_tick(coord_sched_t *self);
+
+/* Commit the turn's transaction, then give the outbox: *OUT (caller owns; free with
+ * coord_sched_out_free) with *N_OUT messages, in order. On commit failure returns
+ * SW_EDB, discards the outbox and the scheduler must be destroyed (its memory no
+ * longer matches the store; a restart recovers from the store). */
+int coord_sched_flush(coord_sched_t *self, coord_sched_out_t **out, size_t *n_out);
+
+/* Free N messages of OUT and the array. NULL is fine. */
+void coord_sched_out_free(coord_sched_out_t *out, size_t n);
+
+/* Whether every sweep served is final (also true with no sweep). */
+bool coord_sched_all_final(const coord_sched_t *self);
+
+/* Worker ids alive now; calls FN(ARG, id) for each. */
+void coord_sched_each_worker(coord_sched_t *self, void (*fn)(void *arg, const char *id),
+                             void *arg);
+
+/* Counts of sweep NAME into *OUT (strings borrowed until the next call). 0 or
+ * SW_EINVAL when the scheduler does not serve NAME. */
+int coord_sched_counts(coord_sched_t *self, const char *name, coord_sched_counts_t *out);
+
+/* Counters since start. */
+coord_sched_stats_t coord_sched_stats(const coord_sched_t *self);
+
+/* The status document (the one `sweepd status --json` prints) built from DB alone,
+ * read-only: {"sweeps": {NAME: {...}}, "workers": [...]}; SWEEP (NULL: all) filters.
+ * NOW_UNIX_MS dates heartbeat ages and rates. Returns a new cJSON (caller owns) or
+ * NULL with *ERR = SW_EDB/SW_ENOMEM, or SW_EINVAL when SWEEP names no sweep. */
+cJSON *coord_sched_status_db(coord_db_t *db, const char *sweep, int64_t now_unix_ms, int *err);
+
+/* The live status: coord_sched_status_db() with the workers' heartbeat ages and
+ * running attempts from memory and a "coordinator" object of counters. Caller owns. */
+cJSON *coord_sched_status(coord_sched_t *self, const char *sweep, int *err);
+
+#endif
