@@ -295,6 +295,7 @@ static void test_cancel_and_prune(void **state)
     s_run(fx, "echo '{\"step\": 4, \"metrics\": {\"val_accuracy\": 0.25}}' >&3\nexec sleep 30\n",
           ASSIGN(), 200);
     assert_int_equal(fx->state, WRK_PROC_PRUNED);
+    assert_null(fx->error);
     assert_string_equal(fx->kind, "pruned");
     assert_int_equal(fx->last_step, 4);
     assert_true(cJSON_GetObjectItem(fx->metrics, "val_accuracy")->valuedouble == 0.25);

@@ -370,7 +370,7 @@ static void s_close_cb(uv_handle_t *handle)
     wrk_proc_result_t result = {
         .attempt = self->attempt,
         .state = self->state,
-        .error = self->state == WRK_PROC_COMPLETE ? NULL : self->error,
+        .error = self->state == WRK_PROC_FAILED ? self->error : NULL,
         .kind = self->state == WRK_PROC_COMPLETE ? NULL : self->kind,
         .metrics = self->final_metrics ? self->final_metrics : self->last_metrics,
         .last_step = self->last_step,

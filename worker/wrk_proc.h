@@ -55,7 +55,8 @@ typedef struct {
 typedef struct {
     int64_t attempt;                /* attempt id from ASSIGN */
     wrk_proc_state_t state;
-    const char *error;              /* reason when FAILED, e.g. "exit status 3"; else NULL */
+    const char *error;              /* reason when FAILED, e.g. "exit status 3"; else NULL
+                                       (a stop's REASON is only logged) */
     const char *kind;               /* "trainer", "timeout", "worker" (could not start:
                                        not allowed, bad trainer), "pruned", "cancelled";
                                        NULL when COMPLETE */

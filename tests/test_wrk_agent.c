@@ -1,0 +1,345 @@
+/*  test_wrk_agent.c - the worker agent against a real ROUTER socket played by the test
+ *
+ *  The test binds a ROUTER on a loopback TCP port, runs the worker agent on a libuv
+ *  loop in the same thread, and plays the coordinator: it waits for each message the
+ *  worker must send (turning the loop while it waits; a deadline turns a hang into a
+ *  failure) and answers as a coordinator would. Trainers are /bin/sh scripts.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include "tests/test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "common/sw_clock.h"
+#include "proto/proto.h"
+#include "worker/wrk.h"
+
+typedef struct {
+    uv_loop_t loop;
+    zsock_t *router;
+    char endpoint[64];
+    char *dir;
+    wrk_t *wrk;
+    bool done;
+    zframe_t *peer;         /* routing id of the last message's sender */
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof *fx);
+    assert_int_equal(uv_loop_init(&fx->loop), 0);
+    zsys_handler_set(NULL);
+    fx->router = zsock_new(ZMQ_ROUTER);
+    assert_non_null(fx->router);
+    zsock_set_linger(fx->router, 0);
+    int port = zsock_bind(fx->router, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    snprintf(fx->endpoint, sizeof fx->endpoint, "tcp://127.0.0.1:%d", port);
+    fx->dir = test_mkdtemp();
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+    wrk_destroy(&fx->wrk);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+    zframe_destroy(&fx->peer);
+    zsock_destroy(&fx->router);
+    test_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static void s_done_cb(wrk_t *wrk, void *arg)
+{
+    (void)wrk;
+    ((fx_t *)arg)->done = true;
+}
+
+static void s_start_worker(fx_t *fx, int slots)
+{
+    static const char *const allow[] = {"/bin/sh", NULL};
+    wrk_config_t cfg = {
+        .endpoint = fx->endpoint, .worker_id = "w1", .slots = slots, .heartbeat_ms = 100,
+        .reconnect_min_ms = 20, .reconnect_max_ms = 100, .result_resend_ms = 60000,
+        .grace_ms = 500, .allow_commands = allow,
+    };
+    fx->wrk = wrk_new(&fx->loop, &cfg);
+    assert_non_null(fx->wrk);
+    assert_int_equal(wrk_start(fx->wrk, s_done_cb, fx), 0);
+}
+
+/* Turn the loop and the router until a message other than HEARTBEAT arrives; assert
+ * it is CMD. Caller owns the message. Fails after 10 s. */
+static proto_msg_t *s_expect(fx_t *fx, proto_cmd_t cmd)
+{
+    uint64_t deadline = sw_clock_mono_ms() + 10000;
+    while (sw_clock_mono_ms() < deadline) {
+        uv_run(&fx->loop, UV_RUN_NOWAIT);
+        zmq_pollitem_t item = {zsock_resolve(fx->router), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 5) <= 0)
+            continue;
+        zmsg_t *z = zmsg_recv(fx->router);
+        assert_non_null(z);
+        zframe_destroy(&fx->peer);
+        fx->peer = zmsg_pop(z);
+        char err[256];
+        proto_msg_t *msg = proto_msg_decode(&z, err, sizeof err);
+        if (!msg)
+            fail_msg("worker sent a malformed message: %s", err);
+        if (proto_msg_cmd(msg) == PROTO_HEARTBEAT) {
+            proto_msg_destroy(&msg);
+            continue;
+        }
+        if (proto_msg_cmd(msg) != cmd)
+            fail_msg("expected %s, got %s", proto_cmd_name(cmd), proto_cmd_name(proto_msg_cmd(msg)));
+        return msg;
+    }
+    fail_msg("no %s within 10 s", proto_cmd_name(cmd));
+    return NULL;
+}
+
+/* Send CMD with BODY (JSON text) to the last sender. */
+static void s_send(fx_t *fx, proto_cmd_t cmd, const char *body)
+{
+    proto_msg_t *msg = proto_msg_new(cmd);
+    cJSON *json = cJSON_Parse(body);
+    assert_non_null(json);
+    cJSON *item;
+    while ((item = json->child))
+        cJSON_AddItemToObject(proto_msg_body(msg), item->string,
+                              cJSON_DetachItemViaPointer(json, item));
+    cJSON_Delete(json);
+    zmsg_t *z = proto_msg_encode(&msg);
+    zmsg_prepend(z, &(zframe_t *){zframe_dup(fx->peer)});
+    assert_int_equal(zmsg_send(&z, fx->router), 0);
+}
+
+/* Turn the loop until the worker has stopped. */
+static void s_run_until_done(fx_t *fx)
+{
+    uint64_t deadline = sw_clock_mono_ms() + 10000;
+    while (!fx->done && sw_clock_mono_ms() < deadline)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    assert_true(fx->done);
+    /* Nothing may be left on the loop. */
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_NOWAIT), 0);
+}
+
+static char *s_ids(proto_msg_t *msg, const char *field)
+{
+    return cJSON_PrintUnformatted(proto_msg_item(msg, field));
+}
+
+static void s_assert_ids(proto_msg_t *msg, const char *field, const char *expected)
+{
+    char *text = s_ids(msg, field);
+    assert_string_equal(text, expected);
+    free(text);
+}
+
+static char *s_assign(fx_t *fx, int attempt, const char *script)
+{
+    char name[32];
+    snprintf(name, sizeof name, "t%d.sh", attempt);
+    char *path = test_write_file(fx->dir, name, script);
+    char *body = NULL;
+    assert_true(asprintf(&body,
+        "{\"attempt\": %d, \"sweep\": \"s\", \"trial\": %d, \"fold\": -1, \"folds\": 0,"
+        " \"params\": {\"lr\": 0.1}, \"objective\": \"val_accuracy\","
+        " \"trainer\": {\"type\": \"command\", \"argv\": [\"/bin/sh\", \"%s\", \"{lr}\"]}}",
+        attempt, attempt, path) > 0);
+    free(path);
+    return body;
+}
+
+static void test_session_result_until_ack(void **state)
+{
+    fx_t *fx = *state;
+    s_start_worker(fx, 1);
+    proto_msg_t *m = s_expect(fx, PROTO_HELLO);
+    assert_string_equal(proto_msg_string(m, "worker_id", ""), "w1");
+    assert_int_equal(proto_msg_int(m, "slots", 0), 1);
+    assert_int_equal(proto_msg_int(m, "pid", 0), getpid());
+    s_assert_ids(m, "trainers", "[\"command\"]");
+    s_assert_ids(m, "running", "[]");
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 200, \"lease_ms\": 2000}");
+    m = s_expect(fx, PROTO_REQUEST);
+    assert_int_equal(proto_msg_int(m, "slots", -1), 1);
+    proto_msg_destroy(&m);
+
+    char *assign = s_assign(fx, 7,
+        "echo \"{\\\"step\\\": 1, \\\"metrics\\\": {\\\"val_accuracy\\\": $1}}\" >&3\n"
+        "echo '{\"step\": 2, \"metrics\": {\"val_accuracy\": 0.8}}' >&3\n"
+        "echo '{\"final\": true, \"metrics\": {\"val_accuracy\": 0.9}}' >&3\n");
+    s_send(fx, PROTO_ASSIGN, assign);
+    free(assign);
+    for (int step = 1; step <= 2; step++) {
+        m = s_expect(fx, PROTO_REPORT);
+        assert_int_equal(proto_msg_int(m, "attempt", -1), 7);
+        assert_int_equal(proto_msg_int(m, "step", -1), step);
+        double acc = cJSON_GetObjectItem(proto_msg_item(m, "metrics"), "val_accuracy")->valuedouble;
+        assert_true(acc == (step == 1 ? 0.1 : 0.8));
+        proto_msg_destroy(&m);
+    }
+    m = s_expect(fx, PROTO_RESULT);
+    assert_int_equal(proto_msg_int(m, "attempt", -1), 7);
+    assert_string_equal(proto_msg_string(m, "state", ""), "COMPLETE");
+    assert_true(cJSON_GetObjectItem(proto_msg_item(m, "metrics"), "val_accuracy")->valuedouble == 0.9);
+    assert_int_equal(proto_msg_int(m, "last_step", -1), 2);
+    assert_null(proto_msg_item(m, "error"));
+    proto_msg_destroy(&m);
+    m = s_expect(fx, PROTO_REQUEST);
+    assert_int_equal(proto_msg_int(m, "slots", -1), 1);
+    proto_msg_destroy(&m);
+    assert_int_equal(wrk_unacked(fx->wrk), 1);
+
+    /* The coordinator forgot us: HELLO lists the unacknowledged attempt, the RESULT is
+     * sent again after WELCOME. */
+    s_send(fx, PROTO_INVALID, "{\"reason\": \"unknown worker\"}");
+    m = s_expect(fx, PROTO_HELLO);
+    s_assert_ids(m, "running", "[7]");
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 200, \"lease_ms\": 2000}");
+    m = s_expect(fx, PROTO_RESULT);
+    assert_int_equal(proto_msg_int(m, "attempt", -1), 7);
+    assert_string_equal(proto_msg_string(m, "state", ""), "COMPLETE");
+    proto_msg_destroy(&m);
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_ACK, "{\"attempt\": 7}");
+    s_send(fx, PROTO_SHUTDOWN, "{\"reason\": \"sweep finished\"}");
+    m = s_expect(fx, PROTO_BYE);
+    s_assert_ids(m, "handed_back", "[]");
+    proto_msg_destroy(&m);
+    s_run_until_done(fx);
+    assert_int_equal(wrk_unacked(fx->wrk), 0);
+    assert_true(wrk_shutdown_received(fx->wrk));
+}
+
+static void test_reconnect_when_coordinator_silent(void **state)
+{
+    fx_t *fx = *state;
+    s_start_worker(fx, 2);
+    proto_msg_t *m = s_expect(fx, PROTO_HELLO);
+    proto_msg_destroy(&m);
+    zframe_t *first_peer = zframe_dup(fx->peer);
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 50, \"lease_ms\": 500}");
+    m = s_expect(fx, PROTO_REQUEST);
+    assert_int_equal(proto_msg_int(m, "slots", -1), 2);
+    proto_msg_destroy(&m);
+    char *assign = s_assign(fx, 11, "echo '{\"error\": \"bad data\"}' >&3\nexit 1\n");
+    s_send(fx, PROTO_ASSIGN, assign);
+    free(assign);
+    m = s_expect(fx, PROTO_RESULT);
+    assert_string_equal(proto_msg_string(m, "state", ""), "FAILED");
+    assert_string_equal(proto_msg_string(m, "error", ""), "bad data");
+    assert_string_equal(proto_msg_string(m, "kind", ""), "trainer");
+    proto_msg_destroy(&m);
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+    /* Silence: after 3 heartbeats the worker drops its socket and says HELLO on a new
+     * one, listing the attempt whose result is not acknowledged. */
+    m = s_expect(fx, PROTO_HELLO);
+    s_assert_ids(m, "running", "[11]");
+    assert_false(zframe_eq(first_peer, fx->peer));
+    zframe_destroy(&first_peer);
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 1000, \"lease_ms\": 10000}");
+    m = s_expect(fx, PROTO_RESULT);
+    assert_int_equal(proto_msg_int(m, "attempt", -1), 11);
+    assert_string_equal(proto_msg_string(m, "error", ""), "bad data");
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_ACK, "{\"attempt\": 11}");
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+    wrk_stop(fx->wrk, "test over");
+    m = s_expect(fx, PROTO_BYE);
+    proto_msg_destroy(&m);
+    s_run_until_done(fx);
+    assert_int_equal(wrk_unacked(fx->wrk), 0);
+    assert_false(wrk_shutdown_received(fx->wrk));
+}
+
+static void test_prune_cancel_and_stop(void **state)
+{
+    fx_t *fx = *state;
+    s_start_worker(fx, 1);
+    proto_msg_t *m = s_expect(fx, PROTO_HELLO);
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 1000, \"lease_ms\": 10000}");
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+    const char *sleeper = "echo '{\"step\": 3, \"metrics\": {\"val_accuracy\": 0.5}}' >&3\n"
+                          "exec sleep 30\n";
+
+    /* Prune: RESULT PRUNED with the last step. */
+    char *assign = s_assign(fx, 21, sleeper);
+    s_send(fx, PROTO_ASSIGN, assign);
+    free(assign);
+    m = s_expect(fx, PROTO_REPORT);
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_DECISION, "{\"attempt\": 21, \"action\": \"prune\"}");
+    m = s_expect(fx, PROTO_RESULT);
+    assert_string_equal(proto_msg_string(m, "state", ""), "PRUNED");
+    assert_string_equal(proto_msg_string(m, "kind", ""), "pruned");
+    assert_int_equal(proto_msg_int(m, "last_step", -1), 3);
+    proto_msg_destroy(&m);
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_ACK, "{\"attempt\": 21}");
+
+    /* Cancel: no RESULT, the slot is requested again. */
+    assign = s_assign(fx, 22, sleeper);
+    s_send(fx, PROTO_ASSIGN, assign);
+    free(assign);
+    m = s_expect(fx, PROTO_REPORT);
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_CANCEL, "{\"attempt\": 22, \"reason\": \"sweep cancelled\"}");
+    m = s_expect(fx, PROTO_REQUEST);
+    assert_int_equal(proto_msg_int(m, "slots", -1), 1);
+    proto_msg_destroy(&m);
+    assert_int_equal(wrk_running(fx->wrk), 0);
+    assert_int_equal(wrk_unacked(fx->wrk), 0);
+
+    /* An ASSIGN beyond the free slots fails at once; stopping hands back the running one. */
+    assign = s_assign(fx, 23, sleeper);
+    s_send(fx, PROTO_ASSIGN, assign);
+    free(assign);
+    m = s_expect(fx, PROTO_REPORT);
+    proto_msg_destroy(&m);
+    assign = s_assign(fx, 24, sleeper);
+    s_send(fx, PROTO_ASSIGN, assign);
+    free(assign);
+    m = s_expect(fx, PROTO_RESULT);
+    assert_int_equal(proto_msg_int(m, "attempt", -1), 24);
+    assert_string_equal(proto_msg_string(m, "error", ""), "no free slot on this worker (slots=1)");
+    assert_string_equal(proto_msg_string(m, "kind", ""), "worker");
+    proto_msg_destroy(&m);
+    wrk_stop(fx->wrk, "signal SIGTERM");
+    m = s_expect(fx, PROTO_BYE);
+    assert_string_equal(proto_msg_string(m, "reason", ""), "signal SIGTERM");
+    s_assert_ids(m, "handed_back", "[23]");
+    proto_msg_destroy(&m);
+    s_run_until_done(fx);
+    assert_int_equal(wrk_running(fx->wrk), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_session_result_until_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect_when_coordinator_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_cancel_and_stop, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("wrk_agent", tests, NULL, NULL);
+}

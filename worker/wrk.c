@@ -1,0 +1,548 @@
+/*  wrk.c - the worker agent (see wrk.h): slots, REQUEST/ASSIGN, RESULT kept until ACK
+ *
+ *  Each attempt the worker knows is one s_attempt_t, keyed by attempt id, in one of
+ *  three phases: running (PROC set), finished with a RESULT not yet acknowledged
+ *  (RESULT set), or gone (removed). A slot is busy only while its attempt runs; a
+ *  finished attempt waiting for its ACK does not hold a slot, so a slow or absent
+ *  coordinator never idles a worker that could train. The agent never talks to
+ *  ZeroMQ or spawns a process itself: wrk_link.c and wrk_proc.c do.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include "worker/wrk.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/sw_err.h"
+#include "common/sw_log.h"
+#include "proto/proto.h"
+#include "worker/wrk_link.h"
+#include "worker/wrk_proc.h"
+
+typedef struct s_attempt {
+    int64_t id;
+    wrk_proc_t *proc;           /* running; NULL once done */
+    proto_msg_t *result;        /* RESULT waiting for its ACK, or NULL */
+    uint64_t result_sent_ms;    /* loop time of the last send */
+    bool cancelled;             /* CANCEL or shutdown: send no RESULT */
+    struct s_attempt *next;
+} s_attempt_t;
+
+struct wrk {
+    uv_loop_t *loop;
+    wrk_config_t cfg;           /* strings point at the copies below */
+    char *endpoint, *worker_id, *self_exe;
+    char **allow;               /* NULL-terminated copy */
+    char host[256];
+    wrk_link_t *link;
+    uv_timer_t resend;          /* re-sends unacknowledged results */
+    s_attempt_t *attempts;
+    int running;
+    bool started, welcomed, stopping, shutdown_received, link_closed, resend_closed;
+    bool done_called;
+    uint64_t lease_ms;
+    wrk_done_fn *done_fn;
+    void *done_arg;
+};
+
+/* ---- bookkeeping --------------------------------------------------------------- */
+
+static s_attempt_t *s_find(wrk_t *self, int64_t id)
+{
+    for (s_attempt_t *a = self->attempts; a; a = a->next)
+        if (a->id == id)
+            return a;
+    return NULL;
+}
+
+static void s_remove(wrk_t *self, s_attempt_t *gone)
+{
+    for (s_attempt_t **p = &self->attempts; *p; p = &(*p)->next)
+        if (*p == gone) {
+            *p = gone->next;
+            proto_msg_destroy(&gone->result);
+            free(gone);
+            return;
+        }
+}
+
+int wrk_running(const wrk_t *self)
+{
+    assert(self);
+    return self->running;
+}
+
+int wrk_unacked(const wrk_t *self)
+{
+    assert(self);
+    int n = 0;
+    for (s_attempt_t *a = self->attempts; a; a = a->next)
+        n += a->result != NULL;
+    return n;
+}
+
+bool wrk_shutdown_received(const wrk_t *self)
+{
+    assert(self);
+    return self->shutdown_received;
+}
+
+/* ---- sending --------------------------------------------------------------------- */
+
+static void s_send(wrk_t *self, proto_msg_t **msg_p)
+{
+    if (!*msg_p)
+        return;
+    if (self->link && !self->link_closed)
+        wrk_link_send(self->link, msg_p);
+    proto_msg_destroy(msg_p);
+}
+
+static void s_send_hello(wrk_t *self)
+{
+    proto_msg_t *msg = proto_msg_new(PROTO_HELLO);
+    if (!msg)
+        return;
+    cJSON *body = proto_msg_body(msg);
+    cJSON_AddStringToObject(body, "worker_id", self->worker_id);
+    cJSON_AddStringToObject(body, "host", self->host);
+    cJSON_AddNumberToObject(body, "pid", (double)getpid());
+    cJSON_AddNumberToObject(body, "slots", self->cfg.slots);
+    cJSON *trainers = cJSON_AddArrayToObject(body, "trainers");
+    if (self->self_exe) {
+        cJSON_AddItemToArray(trainers, cJSON_CreateString("mlp"));
+        cJSON_AddItemToArray(trainers, cJSON_CreateString("function"));
+    }
+    if (self->allow && self->allow[0])
+        cJSON_AddItemToArray(trainers, cJSON_CreateString("command"));
+    cJSON *running = cJSON_AddArrayToObject(body, "running");
+    for (s_attempt_t *a = self->attempts; a; a = a->next)
+        if (!a->cancelled)
+            cJSON_AddItemToArray(running, cJSON_CreateNumber((double)a->id));
+    s_send(self, &msg);
+}
+
+static void s_send_request(wrk_t *self)
+{
+    if (!self->welcomed || self->stopping)
+        return;
+    proto_msg_t *msg = proto_msg_new(PROTO_REQUEST);
+    if (!msg)
+        return;
+    int free_slots = self->cfg.slots - self->running;
+    cJSON_AddNumberToObject(proto_msg_body(msg), "slots", free_slots > 0 ? free_slots : 0);
+    s_send(self, &msg);
+}
+
+static void s_send_result(wrk_t *self, s_attempt_t *a)
+{
+    if (!a->result || !self->welcomed)
+        return;
+    proto_msg_t *copy = proto_msg_dup(a->result);
+    a->result_sent_ms = uv_now(self->loop);
+    s_send(self, &copy);
+}
+
+/* ---- stopping ---------------------------------------------------------------------- */
+
+static void s_maybe_done(wrk_t *self)
+{
+    if (!self->stopping || self->running > 0 || self->done_called)
+        return;
+    if (!self->link_closed || !self->resend_closed)
+        return;
+    self->done_called = true;
+    if (self->done_fn)
+        self->done_fn(self, self->done_arg);
+}
+
+static void s_link_closed_cb(wrk_link_t *link, void *arg)
+{
+    (void)link;
+    wrk_t *self = arg;
+    self->link_closed = true;
+    s_maybe_done(self);
+}
+
+static void s_resend_close_cb(uv_handle_t *handle)
+{
+    wrk_t *self = handle->data;
+    self->resend_closed = true;
+    s_maybe_done(self);
+}
+
+/* Every trainer has ended: close the link and the timer. */
+static void s_close_all(wrk_t *self)
+{
+    if (self->running > 0)
+        return;
+    if (self->link && !self->link_closed)
+        wrk_link_close(self->link, s_link_closed_cb);
+    if (!uv_is_closing((uv_handle_t *)&self->resend))
+        uv_close((uv_handle_t *)&self->resend, s_resend_close_cb);
+}
+
+void wrk_stop(wrk_t *self, const char *reason)
+{
+    assert(self);
+    if (self->stopping || !self->started)
+        return;
+    self->stopping = true;
+    sw_log_notice("worker stopping reason=%s running=%d unacked=%d", reason ? reason : "-",
+                  self->running, wrk_unacked(self));
+    proto_msg_t *bye = proto_msg_new(PROTO_BYE);
+    if (bye) {
+        cJSON_AddStringToObject(proto_msg_body(bye), "reason", reason ? reason : "stopping");
+        cJSON *back = cJSON_AddArrayToObject(proto_msg_body(bye), "handed_back");
+        for (s_attempt_t *a = self->attempts; a; a = a->next)
+            if (a->proc && !a->cancelled)
+                cJSON_AddItemToArray(back, cJSON_CreateNumber((double)a->id));
+        s_send(self, &bye);
+    }
+    for (s_attempt_t *a = self->attempts; a; a = a->next)
+        if (a->proc) {
+            a->cancelled = true;
+            wrk_proc_stop(a->proc, WRK_PROC_CANCELLED, "worker stopping");
+        }
+    s_close_all(self);
+}
+
+/* ---- runner callbacks ------------------------------------------------------------ */
+
+static void s_report_cb(wrk_proc_t *proc, int64_t step, const cJSON *metrics, void *arg)
+{
+    wrk_t *self = arg;
+    s_attempt_t *a = s_find(self, wrk_proc_attempt(proc));
+    if (!a || a->cancelled || !self->welcomed)
+        return;
+    proto_msg_t *msg = proto_msg_new(PROTO_REPORT);
+    if (!msg)
+        return;
+    cJSON *body = proto_msg_body(msg);
+    cJSON_AddNumberToObject(body, "attempt", (double)a->id);
+    cJSON_AddNumberToObject(body, "step", (double)step);
+    cJSON_AddItemToObject(body, "metrics", cJSON_Duplicate(metrics, 1));
+    s_send(self, &msg);
+}
+
+static void s_done_cb(wrk_proc_t *proc, const wrk_proc_result_t *r, void *arg)
+{
+    wrk_t *self = arg;
+    s_attempt_t *a = s_find(self, wrk_proc_attempt(proc));
+    assert(a && a->proc == proc);
+    a->proc = NULL;
+    self->running--;
+    sw_log_notice("attempt ended attempt=%lld state=%s%s%s", (long long)a->id,
+                  wrk_proc_state_name(r->state), r->error ? " error=" : "",
+                  r->error ? r->error : "");
+    if (a->cancelled || r->state == WRK_PROC_CANCELLED) {
+        s_remove(self, a);
+    } else {
+        proto_msg_t *msg = proto_msg_new(PROTO_RESULT);
+        if (msg) {
+            cJSON *body = proto_msg_body(msg);
+            cJSON_AddNumberToObject(body, "attempt", (double)a->id);
+            cJSON_AddStringToObject(body, "state", wrk_proc_state_name(r->state));
+            if (r->metrics)
+                cJSON_AddItemToObject(body, "metrics", cJSON_Duplicate(r->metrics, 1));
+            if (r->error)
+                cJSON_AddStringToObject(body, "error", r->error);
+            if (r->kind)
+                cJSON_AddStringToObject(body, "kind", r->kind);
+            if (r->last_step >= 0)
+                cJSON_AddNumberToObject(body, "last_step", (double)r->last_step);
+            a->result = msg;
+            s_send_result(self, a);
+        } else
+            s_remove(self, a);
+    }
+    if (self->stopping)
+        s_close_all(self);
+    else
+        s_send_request(self);
+    s_maybe_done(self);
+}
+
+/* ---- coordinator messages ------------------------------------------------------------ */
+
+/* A finished RESULT for an attempt that never ran (no slot, out of memory). */
+static void s_fail_now(wrk_t *self, int64_t id, const char *reason)
+{
+    s_attempt_t *a = calloc(1, sizeof *a);
+    proto_msg_t *msg = proto_msg_new(PROTO_RESULT);
+    if (!a || !msg) {
+        free(a);
+        proto_msg_destroy(&msg);
+        return;
+    }
+    cJSON *body = proto_msg_body(msg);
+    cJSON_AddNumberToObject(body, "attempt", (double)id);
+    cJSON_AddStringToObject(body, "state", "FAILED");
+    cJSON_AddStringToObject(body, "error", reason);
+    cJSON_AddStringToObject(body, "kind", "worker");
+    a->id = id;
+    a->result = msg;
+    a->next = self->attempts;
+    self->attempts = a;
+    s_send_result(self, a);
+}
+
+static void s_on_assign(wrk_t *self, proto_msg_t *msg)
+{
+    int64_t id = proto_msg_int(msg, "attempt", -1);
+    if (self->stopping) {
+        sw_log_info("ignoring ASSIGN while stopping attempt=%lld", (long long)id);
+        return;
+    }
+    s_attempt_t *a = s_find(self, id);
+    if (a) {
+        /* A duplicate: the attempt runs already, or its result waits for an ACK. */
+        sw_log_info("duplicate ASSIGN attempt=%lld", (long long)id);
+        s_send_result(self, a);
+        return;
+    }
+    if (self->running >= self->cfg.slots) {
+        char reason[96];
+        snprintf(reason, sizeof reason, "no free slot on this worker (slots=%d)", self->cfg.slots);
+        sw_log_warn("ASSIGN beyond free slots attempt=%lld slots=%d", (long long)id,
+                    self->cfg.slots);
+        s_fail_now(self, id, reason);
+        return;
+    }
+    a = calloc(1, sizeof *a);
+    if (!a) {
+        s_fail_now(self, id, "out of memory on the worker");
+        return;
+    }
+    a->id = id;
+    a->next = self->attempts;
+    self->attempts = a;
+    wrk_proc_config_t pcfg = {.self_exe = self->self_exe,
+                              .allow = (const char *const *)self->allow,
+                              .grace_ms = self->cfg.grace_ms};
+    self->running++;
+    a->proc = wrk_proc_start(self->loop, &pcfg, proto_msg_body(msg), s_report_cb, s_done_cb, self);
+    if (!a->proc) {
+        self->running--;
+        s_remove(self, a);
+        s_fail_now(self, id, "out of memory on the worker");
+        return;
+    }
+    sw_log_info("attempt assigned attempt=%lld sweep=%s trial=%lld fold=%lld", (long long)id,
+                proto_msg_string(msg, "sweep", "?"), (long long)proto_msg_int(msg, "trial", -1),
+                (long long)proto_msg_int(msg, "fold", -1));
+}
+
+static void s_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
+{
+    (void)link;
+    wrk_t *self = arg;
+    proto_msg_t *msg = *msg_p;
+    s_attempt_t *a;
+    switch (proto_msg_cmd(msg)) {
+    case PROTO_WELCOME: {
+        int64_t hb = proto_msg_int(msg, "heartbeat_ms", 0);
+        self->lease_ms = (uint64_t)proto_msg_int(msg, "lease_ms", 0);
+        if (hb > 0)
+            wrk_link_set_heartbeat(self->link, (uint64_t)hb);
+        bool again = self->welcomed;
+        self->welcomed = true;
+        sw_log_notice("welcomed by coordinator %s heartbeat_ms=%lld lease_ms=%llu",
+                      proto_msg_string(msg, "coordinator_id", "-"), (long long)hb,
+                      (unsigned long long)self->lease_ms);
+        for (a = self->attempts; a; a = a->next)
+            s_send_result(self, a);
+        if (!again)
+            s_send_request(self);
+        break;
+    }
+    case PROTO_ASSIGN:
+        s_on_assign(self, msg);
+        break;
+    case PROTO_DECISION: {
+        const char *action = proto_msg_string(msg, "action", "");
+        a = s_find(self, proto_msg_int(msg, "attempt", -1));
+        if (!strcmp(action, "prune")) {
+            if (a && a->proc)
+                wrk_proc_stop(a->proc, WRK_PROC_PRUNED, NULL);
+        } else if (strcmp(action, "continue"))
+            sw_log_warn("unknown DECISION action '%.40s' attempt=%lld", action,
+                        (long long)proto_msg_int(msg, "attempt", -1));
+        break;
+    }
+    case PROTO_ACK:
+        a = s_find(self, proto_msg_int(msg, "attempt", -1));
+        if (a && a->result && !a->proc)
+            s_remove(self, a);
+        break;
+    case PROTO_CANCEL:
+        a = s_find(self, proto_msg_int(msg, "attempt", -1));
+        if (a) {
+            sw_log_notice("attempt cancelled attempt=%lld reason=%s", (long long)a->id,
+                          proto_msg_string(msg, "reason", "-"));
+            a->cancelled = true;
+            if (a->proc)
+                wrk_proc_stop(a->proc, WRK_PROC_CANCELLED, NULL);
+            else
+                s_remove(self, a);
+        }
+        break;
+    case PROTO_SHUTDOWN:
+        self->shutdown_received = true;
+        wrk_stop(self, proto_msg_string(msg, "reason", "coordinator shutdown"));
+        break;
+    case PROTO_INVALID:
+        sw_log_notice("coordinator does not know this worker, saying HELLO again reason=%s",
+                      proto_msg_string(msg, "reason", "-"));
+        self->welcomed = false;
+        if (!self->stopping)
+            s_send_hello(self);
+        break;
+    case PROTO_ERROR:
+        sw_log_warn("coordinator rejected a message code=%s: %s",
+                    proto_msg_string(msg, "code", "?"), proto_msg_string(msg, "reason", "?"));
+        break;
+    case PROTO_HEARTBEAT:
+        break;
+    default:
+        sw_log_warn("unexpected %s from coordinator", proto_cmd_name(proto_msg_cmd(msg)));
+        break;
+    }
+}
+
+static void s_connect_cb(wrk_link_t *link, void *arg)
+{
+    (void)link;
+    wrk_t *self = arg;
+    self->welcomed = false;
+    if (!self->stopping)
+        s_send_hello(self);
+}
+
+static bool s_heartbeat_cb(wrk_link_t *link, cJSON *body, void *arg)
+{
+    (void)link;
+    wrk_t *self = arg;
+    if (!self->welcomed)
+        return false;
+    cJSON *running = cJSON_AddArrayToObject(body, "running");
+    for (s_attempt_t *a = self->attempts; a; a = a->next)
+        if (a->proc && !a->cancelled)
+            cJSON_AddItemToArray(running, cJSON_CreateNumber((double)a->id));
+    return true;
+}
+
+static void s_resend_cb(uv_timer_t *timer)
+{
+    wrk_t *self = timer->data;
+    uint64_t now = uv_now(self->loop);
+    for (s_attempt_t *a = self->attempts; a; a = a->next)
+        if (a->result && now - a->result_sent_ms >= self->cfg.result_resend_ms)
+            s_send_result(self, a);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
+{
+    assert(loop && config);
+    if (!config->endpoint)
+        return NULL;
+    wrk_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->cfg = *config;
+    if (self->cfg.slots <= 0)
+        self->cfg.slots = 1;
+    if (!self->cfg.result_resend_ms)
+        self->cfg.result_resend_ms = WRK_RESULT_RESEND_MS;
+    if (gethostname(self->host, sizeof self->host - 1))
+        snprintf(self->host, sizeof self->host, "localhost");
+    self->endpoint = strdup(config->endpoint);
+    if (config->worker_id)
+        self->worker_id = strdup(config->worker_id);
+    else if (asprintf(&self->worker_id, "%s:%ld", self->host, (long)getpid()) < 0)
+        self->worker_id = NULL;
+    self->self_exe = config->self_exe ? strdup(config->self_exe) : NULL;
+    size_t n = 0;
+    while (config->allow_commands && config->allow_commands[n])
+        n++;
+    self->allow = calloc(n + 1, sizeof *self->allow);
+    bool ok = self->endpoint && self->worker_id && self->allow
+              && (!config->self_exe || self->self_exe);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (self->allow[i] = strdup(config->allow_commands[i])) != NULL;
+    if (ok) {
+        wrk_link_config_t lcfg = {
+            .endpoint = self->endpoint,
+            .heartbeat_ms = config->heartbeat_ms,
+            .liveness = config->liveness,
+            .reconnect_min_ms = config->reconnect_min_ms,
+            .reconnect_max_ms = config->reconnect_max_ms,
+            .connect_fn = s_connect_cb,
+            .recv_fn = s_recv_cb,
+            .heartbeat_fn = s_heartbeat_cb,
+            .arg = self,
+        };
+        self->link = wrk_link_new(loop, &lcfg);
+        ok = self->link != NULL;
+    }
+    if (!ok) {
+        wrk_destroy(&self);
+        return NULL;
+    }
+    self->cfg.endpoint = self->endpoint;
+    self->cfg.worker_id = self->worker_id;
+    self->cfg.self_exe = self->self_exe;
+    self->cfg.allow_commands = (const char *const *)self->allow;
+    return self;
+}
+
+int wrk_start(wrk_t *self, wrk_done_fn *done_fn, void *arg)
+{
+    assert(self);
+    if (self->started)
+        return SW_ESTATE;
+    self->done_fn = done_fn;
+    self->done_arg = arg;
+    uv_timer_init(self->loop, &self->resend);
+    self->resend.data = self;
+    self->started = true;
+    uv_timer_start(&self->resend, s_resend_cb, self->cfg.result_resend_ms,
+                   self->cfg.result_resend_ms);
+    sw_log_notice("worker starting id=%s endpoint=%s slots=%d", self->worker_id, self->endpoint,
+                  self->cfg.slots);
+    int rc = wrk_link_start(self->link);
+    if (rc) {
+        /* Close what was opened; DONE_FN is not called for a failed start. */
+        self->done_fn = NULL;
+        self->stopping = true;
+        s_close_all(self);
+    }
+    return rc;
+}
+
+void wrk_destroy(wrk_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    wrk_t *self = *self_p;
+    assert(!self->started || (self->link_closed && self->resend_closed && self->running == 0));
+    while (self->attempts)
+        s_remove(self, self->attempts);
+    wrk_link_destroy(&self->link);
+    free(self->endpoint);
+    free(self->worker_id);
+    free(self->self_exe);
+    for (char **p = self->allow; p && *p; p++)
+        free(*p);
+    free(self->allow);
+    free(self);
+    *self_p = NULL;
+}
