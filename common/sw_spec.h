@@ -84,8 +84,10 @@ typedef struct {
  * ORIGIN names the source in messages (a file name; may be NULL): when given, every
  * message is prefixed with "ORIGIN: ".
  * Returns the spec (caller owns; free with sw_spec_destroy) or NULL, in which case
- * every fault found was appended to ERRS as "json.path: reason", in document
- * order of the checks (a JSON syntax error is one message
+ * every fault found was appended to ERRS as "json.path: reason", in a fixed order
+ * (duplicate keys, unknown top-level fields, then name, objective, method, seed,
+ * parameters sorted by name, cv, limits, pruner, sampler, trainer; a JSON syntax
+ * error is one message
  * "line L, column C: JSON syntax error ..."; the root is named "(root)").
  * docs/SPEC.md lists every field and its constraints. ERRS may be NULL. */
 sw_spec_t *sw_spec_parse(const char *text, size_t len, const char *origin, sw_errs_t *errs);
