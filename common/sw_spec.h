@@ -59,7 +59,7 @@ typedef struct {
     uint64_t seed;          /* sampler seed (default 0) */
     int n_params;
     sw_param_t *params;     /* N_PARAMS parameters sorted by name (strcmp) */
-    int cv_folds;           /* 0 or 1 = no cross-validation; k >= 2 = k folds */
+    int cv_folds;           /* 0 = no cross-validation; k >= 2 = k folds (1 is rejected) */
     bool cv_stratified;     /* default true */
     uint64_t cv_seed;       /* fold assignment seed (default 0) */
     int64_t max_trials;     /* 0 = unlimited (grid: the grid's size) */
