@@ -35,7 +35,7 @@
 #define WRK_LINK_LIVENESS          3        /* silent intervals before reconnecting */
 #define WRK_LINK_RECONNECT_MIN_MS  1000
 #define WRK_LINK_RECONNECT_MAX_MS  32000
-#define WRK_LINK_LINGER_MS         500      /* how long a closed socket tries to deliver */
+#define WRK_LINK_LINGER_MS         200      /* how long a closed socket tries to deliver */
 #define WRK_LINK_QUEUE_MAX         100000   /* messages; beyond, new ones are dropped */
 
 typedef struct wrk_link wrk_link_t;
