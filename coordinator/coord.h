@@ -1,0 +1,102 @@
+/*  coord.h - the coordinator server: a ROUTER socket on a libuv loop
+ *
+ *  coord_t binds one ZeroMQ ROUTER socket, watches it with uv_poll on the caller's
+ *  uv_loop_t, and feeds every worker message to the scheduler (coord_sched). Each loop
+ *  turn is one group commit: messages are handled, the store commits, and only then
+ *  do ACKs and ASSIGNs leave. It also keeps the table of workers' routing ids, sends
+ *  HEARTBEAT every heartbeat_ms, runs the scheduler's periodic work (lease expiry,
+ *  timeouts, limits), answers STATUS with the status document, and rejects malformed
+ *  frames (counted, logged rate-limited, answered with ERROR when addressable).
+ *
+ *  Embedding (what `sweepd coordinator` and `sweepd run` do):
+ *
+ *      coord_options_t o = {.endpoint = "tcp://0.0.0.0:5555", .db_path = "sweeps.db"};
+ *      coord_t *c = coord_new(loop, &o, &err);
+ *      coord_add_sweep(c, &spec, &errs);          (any number, before or after start)
+ *      coord_set_progress_cb(c, on_progress, arg);
+ *      coord_set_done_cb(c, on_done, arg);
+ *      coord_start(c);
+ *      uv_run(loop, UV_RUN_DEFAULT);               ... on_done or a signal: coord_close()
+ *
+ *  Only the loop thread may call these. This is the only coordinator file that touches
+ *  zsock_t.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#ifndef COORD_H
+#define COORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "common/sw_err.h"
+#include "common/sw_spec.h"
+#include "coordinator/coord_sched.h"
+
+#define COORD_HEARTBEAT_MS_DEFAULT 1000     /* ms between HEARTBEATs to each worker */
+
+typedef struct coord coord_t;
+
+typedef struct {
+    const char *endpoint;   /* ZeroMQ endpoint to bind, e.g. "tcp://0.0.0.0:5555" (copied) */
+    const char *db_path;    /* SQLite file, created when missing (copied) */
+    uint64_t lease_ms;      /* worker lease; 0: COORD_SCHED_LEASE_MS_DEFAULT (10000) */
+    uint64_t heartbeat_ms;  /* HEARTBEAT interval; 0: COORD_HEARTBEAT_MS_DEFAULT (1000) */
+    bool exit_when_done;    /* when every sweep is final: send SHUTDOWN to the workers,
+                               then call the done callback */
+} coord_options_t;
+
+/* Progress of one sweep (the scheduler's counts): done = complete + pruned + failed +
+ * cancelled out of planned (-1: unbounded), best_value (NAN: none), trials_per_min. */
+typedef coord_sched_counts_t coord_progress_t;
+
+/* Called on every trial (or sweep) state change, in the loop turn that makes it; the
+ * change is committed at the end of that same turn. PROGRESS is borrowed for the call. */
+typedef void (coord_progress_cb)(coord_t *coord, const coord_progress_t *progress, void *arg);
+
+/* Called once when every sweep served is final (after SHUTDOWN went out when
+ * exit_when_done is set). Typical use: coord_close(). */
+typedef void (coord_done_cb)(coord_t *coord, void *arg);
+
+/* Called from the last uv_close callback, after which COORD is freed. */
+typedef void (coord_close_cb)(void *arg);
+
+/* New coordinator on LOOP (borrowed; must outlive it) with OPTS: opens (or creates) the
+ * store, rebuilds the scheduler from it, and binds the ROUTER socket. Nothing runs
+ * until coord_start(). Returns the coordinator (caller owns; release with coord_close)
+ * or NULL with *ERR: SW_EDB (store), SW_EINVAL (bad endpoint or cannot bind; logged),
+ * SW_ENOMEM. */
+coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err);
+
+/* Serve the sweep *SPEC_P (consumed whatever the result; validated by the caller):
+ * new, resumed, or refused. Returns 0; SW_ECHANGED with the changed JSON paths in
+ * ERRS (nothing written); SW_EINVAL; SW_EDB. The change is committed before return. */
+int coord_add_sweep(coord_t *self, sw_spec_t **spec_p, sw_errs_t *errs);
+
+void coord_set_progress_cb(coord_t *self, coord_progress_cb *cb, void *arg);
+void coord_set_done_cb(coord_t *self, coord_done_cb *cb, void *arg);
+
+/* Start watching the socket and the timers. 0 or a negative libuv error. */
+int coord_start(coord_t *self);
+
+/* Commit, stop serving, close the socket and the store, and free SELF in the last
+ * uv_close callback, which then calls CB(ARG) (CB may be NULL). Workers are not told
+ * (they reconnect to the next coordinator). Safe to call from any coord callback;
+ * a second call does nothing. */
+void coord_close(coord_t *self, coord_close_cb *cb, void *arg);
+
+/* The live status document (as `sweepd status --json` prints), SWEEP NULL for all.
+ * Caller owns. NULL with *ERR on failure (SW_EINVAL: no such sweep). */
+cJSON *coord_status(coord_t *self, const char *sweep, int *err);
+
+/* The endpoint actually bound (after a "tcp://127.0.0.1:*" wildcard port: the port
+ * chosen). Borrowed, valid until close. */
+const char *coord_endpoint(const coord_t *self);
+
+/* Whether a store commit failed: the coordinator stopped serving and must be closed;
+ * the CLI then exits 1 (a restart recovers from the store). */
+bool coord_failed(const coord_t *self);
+
+#endif
