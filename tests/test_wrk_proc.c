@@ -233,6 +233,8 @@ static void test_malformed_line(void **state)
     free(fx->stderr_tail);
     cJSON_Delete(fx->metrics);
     fx->done = false;
+    for (int i = 0; i < fx->n_reports; i++)
+        free(fx->report_json[i]);
     fx->n_reports = 0;
     s_run(fx, "echo '{\"step\": 1, \"metrics\": {\"acc\": \"high\"}}' >&3\n", ASSIGN(), 200);
     assert_string_equal(fx->error, "malformed report line 1: metric 'acc' is not a number");
