@@ -1,15 +1,236 @@
-/*  cmd_coordinator.c - `sweepd coordinator` (placeholder until implemented)
+/*  cmd_coordinator.c - `sweepd coordinator`: serve sweeps to workers over ZeroMQ
+ *
+ *  Loads and validates every SPEC given (printing every error, exit 2, before the
+ *  database is touched), opens the store, adds the sweeps, and runs the coordinator on
+ *  the default libuv loop until SIGINT/SIGTERM (commit and exit 0; workers are not
+ *  told, they reconnect to the next coordinator) or, with --exit-when-done, until every
+ *  sweep is final (workers get SHUTDOWN).
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
 
 #include "cli/cli.h"
+#include "common/sw_log.h"
+#include "common/sw_spec.h"
+#include "coordinator/coord.h"
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sweepd coordinator --bind ENDPOINT --db FILE [--lease-ms MS]\n"
+            "                          [--heartbeat-ms MS] [--exit-when-done]\n"
+            "                          [--log-level LEVEL] [SPEC.json ...]\n\n"
+            "Serve sweeps to workers. Every SPEC is validated first (all errors printed);\n"
+            "a sweep whose name exists in FILE is resumed when its spec is the same\n"
+            "(limits may change) and refused when it differs.\n\n"
+            "  --bind ENDPOINT     ZeroMQ endpoint to bind, e.g. tcp://*:5555\n"
+            "  --db FILE           SQLite trial database (created when missing)\n"
+            "  --lease-ms MS       a silent worker is lost after MS ms (default 10000)\n"
+            "  --heartbeat-ms MS   heartbeat interval sent to workers (default 1000)\n"
+            "  --exit-when-done    when every sweep is final, tell workers to exit, exit 0\n"
+            "  --log-level LEVEL   error, warn, notice (default), info, debug\n\n"
+            "exit status: 0 done or stopped by a signal, 1 runtime failure, 2 usage or bad spec\n");
+}
+
+static int s_parse_level(const char *s, sw_log_level_t *out)
+{
+    static const char *const names[] = {"error", "warn", "notice", "info", "debug"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, names[i])) {
+            *out = (sw_log_level_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+static int s_parse_ms(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || v == 0 || v > 86400000ULL)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct {
+    coord_t *coord;
+    uv_signal_t sigint, sigterm;
+    int status;
+    bool stopping;
+} run_t;
+
+static void s_closed(void *arg)
+{
+    run_t *r = arg;
+    uv_close((uv_handle_t *)&r->sigint, NULL);
+    uv_close((uv_handle_t *)&r->sigterm, NULL);
+}
+
+static void s_stop(run_t *r)
+{
+    if (r->stopping)
+        return;
+    r->stopping = true;
+    if (coord_failed(r->coord))
+        r->status = CLI_EXIT_FAILURE;
+    coord_close(r->coord, s_closed, r);
+}
+
+static void s_signal_cb(uv_signal_t *h, int signum)
+{
+    run_t *r = h->data;
+    sw_log_notice("signal %d, committing and exiting", signum);
+    s_stop(r);
+}
+
+static void s_done_cb(coord_t *coord, void *arg)
+{
+    run_t *r = arg;
+    if (coord_failed(coord)) {
+        r->status = CLI_EXIT_FAILURE;
+        s_stop(r);
+    }
+}
+
+static void s_done_exit_cb(coord_t *coord, void *arg)
+{
+    run_t *r = arg;
+    if (coord_failed(coord))
+        r->status = CLI_EXIT_FAILURE;
+    s_stop(r);
+}
 
 int cli_cmd_coordinator(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sweepd coordinator: not implemented yet\n");
-    return CLI_EXIT_FAILURE;
+    static const struct option opts[] = {
+        {"bind", required_argument, NULL, 'b'},
+        {"db", required_argument, NULL, 'd'},
+        {"lease-ms", required_argument, NULL, 'l'},
+        {"heartbeat-ms", required_argument, NULL, 'H'},
+        {"exit-when-done", no_argument, NULL, 'x'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    coord_options_t o = {0};
+    sw_log_level_t level = SW_LOG_NOTICE;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:d:l:H:xL:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': o.endpoint = optarg; break;
+        case 'd': o.db_path = optarg; break;
+        case 'l':
+            if (s_parse_ms(optarg, &o.lease_ms)) {
+                fprintf(stderr, "sweepd coordinator: --lease-ms: '%s' is not a positive number of ms\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'H':
+            if (s_parse_ms(optarg, &o.heartbeat_ms)) {
+                fprintf(stderr, "sweepd coordinator: --heartbeat-ms: '%s' is not a positive number of ms\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'x': o.exit_when_done = true; break;
+        case 'L':
+            if (s_parse_level(optarg, &level)) {
+                fprintf(stderr, "sweepd coordinator: --log-level: unknown level '%s'\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'h': s_usage(stdout); return CLI_EXIT_OK;
+        default: s_usage(stderr); return CLI_EXIT_USAGE;
+        }
+    }
+    if (!o.endpoint || !o.db_path) {
+        fprintf(stderr, "sweepd coordinator: --bind and --db are required\n");
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    sw_log_set_level(level);
+    sw_log_set_ident("coordinator");
+
+    /* every spec first: nothing touches the database unless all are valid */
+    int n_specs = argc - optind;
+    sw_spec_t **specs = calloc((size_t)(n_specs > 0 ? n_specs : 1), sizeof *specs);
+    if (!specs)
+        return CLI_EXIT_FAILURE;
+    int bad = 0;
+    for (int i = 0; i < n_specs; i++) {
+        sw_errs_t errs = {0};
+        specs[i] = sw_spec_load(argv[optind + i], &errs);
+        if (!specs[i]) {
+            bad++;
+            for (size_t k = 0; k < errs.count; k++)
+                fprintf(stderr, "%s\n", errs.items[k]);
+        }
+        sw_errs_clear(&errs);
+    }
+    int status = CLI_EXIT_OK;
+    if (bad) {
+        status = CLI_EXIT_USAGE;
+        goto out;
+    }
+
+    uv_loop_t *loop = uv_default_loop();
+    int err = 0;
+    run_t r = {.status = CLI_EXIT_OK};
+    r.coord = coord_new(loop, &o, &err);
+    if (!r.coord) {
+        fprintf(stderr, "sweepd coordinator: cannot start: %s\n", sw_strerror(err));
+        status = CLI_EXIT_FAILURE;
+        goto out;
+    }
+    for (int i = 0; i < n_specs; i++) {
+        sw_errs_t errs = {0};
+        const char *name = specs[i]->name;
+        char *name_copy = strdup(name);
+        int rc = coord_add_sweep(r.coord, &specs[i], &errs);
+        if (rc) {
+            fprintf(stderr, "sweepd coordinator: sweep '%s' refused: %s\n", name_copy,
+                    sw_strerror(rc));
+            for (size_t k = 0; k < errs.count; k++)
+                fprintf(stderr, "  changed: %s\n", errs.items[k]);
+            if (rc == SW_ECHANGED)
+                fprintf(stderr, "  choose a new name for a different sweep\n");
+            status = rc == SW_ECHANGED || rc == SW_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+        }
+        free(name_copy);
+        sw_errs_clear(&errs);
+    }
+    if (status != CLI_EXIT_OK) {
+        coord_close(r.coord, NULL, NULL);
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+        goto out;
+    }
+    coord_set_done_cb(r.coord, o.exit_when_done ? s_done_exit_cb : s_done_cb, &r);
+    uv_signal_init(loop, &r.sigint);
+    uv_signal_init(loop, &r.sigterm);
+    r.sigint.data = r.sigterm.data = &r;
+    uv_signal_start(&r.sigint, s_signal_cb, SIGINT);
+    uv_signal_start(&r.sigterm, s_signal_cb, SIGTERM);
+    int rc = coord_start(r.coord);
+    if (rc) {
+        fprintf(stderr, "sweepd coordinator: cannot watch the socket: %s\n", uv_strerror(rc));
+        r.status = CLI_EXIT_FAILURE;
+        s_stop(&r);
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(loop))
+        sw_log_warn("event loop closed with handles still open");
+    status = r.status;
+out:
+    for (int i = 0; i < n_specs; i++)
+        sw_spec_destroy(&specs[i]);
+    free(specs);
+    return status;
 }

@@ -1,15 +1,215 @@
-/*  cmd_status.c - `sweepd status` (placeholder until implemented)
+/*  cmd_status.c - `sweepd status`: sweeps, trial counts per state, best trial, workers
+ *
+ *  Reads the status document either from the database, opened read-only (works while
+ *  a coordinator writes it), or from a live coordinator over STATUS / STATUS-REPLY with
+ *  a 3 s timeout, and prints it as JSON (--json) or as a compact table per sweep.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <czmq.h>
 
 #include "cli/cli.h"
+#include "common/sw_clock.h"
+#include "common/sw_err.h"
+#include "common/sw_log.h"
+#include "coordinator/coord_db.h"
+#include "coordinator/coord_sched.h"
+#include "proto/proto.h"
+
+#define S_CONNECT_TIMEOUT_MS 3000
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sweepd status (--db FILE | --connect ENDPOINT) [SWEEP] [--json]\n\n"
+            "Show each sweep (or SWEEP): method, state, trials per state, the best trial,\n"
+            "the rate of finished trials and retries; then the workers.\n\n"
+            "  --db FILE            read the database (read-only; fine while a coordinator runs)\n"
+            "  --connect ENDPOINT   ask a running coordinator (3 s timeout)\n"
+            "  --json               print the status document as JSON\n\n"
+            "PENDING counts trials created and waiting plus trials planned but not yet\n"
+            "created (the grid's size or max_trials, the smaller, minus trials created)\n"
+            "while the sweep runs.\n\n"
+            "exit status: 0 ok, 1 database or coordinator unreachable, 2 usage or unknown sweep\n");
+}
+
+/* Ask ENDPOINT for its status document; caller owns. NULL with a message printed. */
+static cJSON *s_ask(const char *endpoint, const char *sweep)
+{
+    zsys_handler_set(NULL);
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    if (!s)
+        return NULL;
+    zsock_set_linger(s, 0);
+    zsock_set_rcvtimeo(s, S_CONNECT_TIMEOUT_MS);
+    zsock_set_sndtimeo(s, S_CONNECT_TIMEOUT_MS);
+    cJSON *doc = NULL;
+    if (zsock_connect(s, "%s", endpoint) < 0) {
+        fprintf(stderr, "sweepd status: cannot connect to '%s'\n", endpoint);
+        goto done;
+    }
+    proto_msg_t *msg = proto_msg_new(PROTO_STATUS);
+    if (sweep)
+        cJSON_AddStringToObject(proto_msg_body(msg), "sweep", sweep);
+    zmsg_t *m = proto_msg_encode(&msg);
+    if (!m || zmsg_send(&m, s) < 0) {
+        zmsg_destroy(&m);
+        fprintf(stderr, "sweepd status: cannot send to '%s'\n", endpoint);
+        goto done;
+    }
+    zmsg_t *reply = zmsg_recv(s);
+    if (!reply) {
+        fprintf(stderr, "sweepd status: no answer from '%s' within %d ms\n", endpoint,
+                S_CONNECT_TIMEOUT_MS);
+        goto done;
+    }
+    char err[256];
+    proto_msg_t *r = proto_msg_decode(&reply, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "sweepd status: bad answer from '%s': %s\n", endpoint, err);
+        goto done;
+    }
+    if (proto_msg_cmd(r) == PROTO_STATUS_REPLY) {
+        doc = cJSON_Duplicate(proto_msg_body(r), 1);
+    } else {
+        fprintf(stderr, "sweepd status: %s: %s\n", proto_cmd_name(proto_msg_cmd(r)),
+                proto_msg_string(r, "reason", "?"));
+    }
+    proto_msg_destroy(&r);
+done:
+    zsock_destroy(&s);
+    return doc;
+}
+
+static double s_num(const cJSON *o, const char *name)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, name));
+}
+
+static const char *s_str(const cJSON *o, const char *name)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+    return s ? s : "";
+}
+
+static void s_print_human(const cJSON *doc)
+{
+    const cJSON *sw;
+    cJSON_ArrayForEach(sw, cJSON_GetObjectItemCaseSensitive(doc, "sweeps")) {
+        printf("sweep %s  %s  %s", sw->string, s_str(sw, "method"), s_str(sw, "state"));
+        if (*s_str(sw, "objective"))
+            printf("  %s %s", s_str(sw, "direction"), s_str(sw, "objective"));
+        printf("\n");
+        if (*s_str(sw, "reason"))
+            printf("  reason   %s\n", s_str(sw, "reason"));
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(sw, "trials");
+        printf("  trials   pending %.0f  running %.0f  complete %.0f  pruned %.0f  failed %.0f"
+               "  cancelled %.0f", s_num(t, "PENDING"), s_num(t, "RUNNING"),
+               s_num(t, "COMPLETE"), s_num(t, "PRUNED"), s_num(t, "FAILED"),
+               s_num(t, "CANCELLED"));
+        const cJSON *planned = cJSON_GetObjectItemCaseSensitive(sw, "planned");
+        if (cJSON_IsNumber(planned))
+            printf("  (of %.0f)", planned->valuedouble);
+        printf("\n");
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(sw, "best");
+        if (cJSON_IsObject(b)) {
+            char *p = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(b, "params"));
+            const cJSON *sd = cJSON_GetObjectItemCaseSensitive(b, "value_std");
+            printf("  best     #%.0f  %.6g", s_num(b, "number"), s_num(b, "value"));
+            if (cJSON_IsNumber(sd))
+                printf(" +- %.4g", sd->valuedouble);
+            printf("  %s\n", p ? p : "{}");
+            free(p);
+        } else {
+            printf("  best     -\n");
+        }
+        printf("  rate     %.2f trials/min (last 5 min)  retries %.0f  served %.0f s\n",
+               s_num(sw, "trials_per_minute"), s_num(sw, "retries"), s_num(sw, "served_s"));
+    }
+    const cJSON *ws = cJSON_GetObjectItemCaseSensitive(doc, "workers");
+    printf("workers %d\n", cJSON_GetArraySize(ws));
+    if (cJSON_GetArraySize(ws) > 0)
+        printf("  %-24s %-16s %-6s %6s %10s  %s\n", "ID", "HOST", "STATE", "SLOTS", "AGE_MS",
+               "RUNNING");
+    const cJSON *w;
+    cJSON_ArrayForEach(w, ws) {
+        char *r = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(w, "running"));
+        printf("  %-24s %-16s %-6s %6.0f %10.0f  %s\n", s_str(w, "id"), s_str(w, "host"),
+               s_str(w, "state"), s_num(w, "slots"), s_num(w, "last_heartbeat_age_ms"),
+               r ? r : "[]");
+        free(r);
+    }
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "coordinator");
+    if (c)
+        printf("coordinator  results %.0f  duplicates %.0f  rejected_messages %.0f\n",
+               s_num(c, "results"), s_num(c, "duplicates"), s_num(c, "rejected_messages"));
+}
 
 int cli_cmd_status(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sweepd status: not implemented yet\n");
-    return CLI_EXIT_FAILURE;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"connect", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db_path = NULL, *endpoint = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:c:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db_path = optarg; break;
+        case 'c': endpoint = optarg; break;
+        case 'j': json = true; break;
+        case 'h': s_usage(stdout); return CLI_EXIT_OK;
+        default: s_usage(stderr); return CLI_EXIT_USAGE;
+        }
+    }
+    if (!db_path == !endpoint || argc - optind > 1) {
+        fprintf(stderr, "sweepd status: give exactly one of --db and --connect, and at most one SWEEP\n");
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *sweep = optind < argc ? argv[optind] : NULL;
+    cJSON *doc = NULL;
+    if (db_path) {
+        int err = 0;
+        coord_db_t *db = coord_db_new(db_path, true, &err);
+        if (!db) {
+            fprintf(stderr, "sweepd status: cannot open '%s': %s\n", db_path, sw_strerror(err));
+            return CLI_EXIT_FAILURE;
+        }
+        doc = coord_sched_status_db(db, sweep, sw_clock_unix_ms(), &err);
+        coord_db_destroy(&db);
+        if (!doc) {
+            if (err == SW_EINVAL) {
+                fprintf(stderr, "sweepd status: no sweep named '%s' in '%s'\n", sweep, db_path);
+                return CLI_EXIT_USAGE;
+            }
+            fprintf(stderr, "sweepd status: cannot read '%s': %s\n", db_path, sw_strerror(err));
+            return CLI_EXIT_FAILURE;
+        }
+    } else {
+        doc = s_ask(endpoint, sweep);
+        if (!doc)
+            return CLI_EXIT_FAILURE;
+    }
+    if (json) {
+        char *text = cJSON_Print(doc);
+        printf("%s\n", text ? text : "{}");
+        free(text);
+    } else {
+        s_print_human(doc);
+    }
+    cJSON_Delete(doc);
+    return CLI_EXIT_OK;
 }
