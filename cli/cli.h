@@ -33,4 +33,14 @@ cli_cmd_fn cli_cmd_validate;
  * start `sweepd train` and `sweepd run` can start workers. Static buffer. */
 const char *cli_self_exe(void);
 
+/* Load the spec at PATH and check it as `sweepd validate` does: sw_spec_load(), then,
+ * for an mlp trainer, trn_config_check() on its trainer object and parameters. Every
+ * fault is printed on stderr, one per line, prefixed with PATH. Returns the spec
+ * (caller owns; sw_spec_destroy) or NULL when it is not valid. */
+#include "common/sw_spec.h"
+sw_spec_t *cli_load_spec(const char *path);
+
+/* Parse a log level name (error, warn, notice, info, debug) into *LEVEL; -1 when unknown. */
+int cli_parse_log_level(const char *name, int *level);
+
 #endif

@@ -4,9 +4,12 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/sw_log.h"
+#include "worker/trn_fit.h"
 
 const char *cli_self_exe(void)
 {
@@ -19,4 +22,40 @@ const char *cli_self_exe(void)
             path[n] = '\0';
     }
     return path;
+}
+
+sw_spec_t *cli_load_spec(const char *path)
+{
+    sw_errs_t errs = {0};
+    sw_spec_t *spec = sw_spec_load(path, &errs);
+    if (spec) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(spec->trainer, "type");
+        if (cJSON_IsString(type) && !strcmp(type->valuestring, "mlp")) {
+            sw_errs_t terrs = {0};
+            trn_config_check(spec->trainer,
+                             cJSON_GetObjectItemCaseSensitive(spec->root, "parameters"), &terrs);
+            for (size_t i = 0; i < terrs.count; i++)
+                sw_errs_add(&errs, "%s: %s", path, terrs.items[i]);
+            sw_errs_clear(&terrs);
+        }
+    }
+    if (errs.count) {
+        for (size_t i = 0; i < errs.count; i++)
+            fprintf(stderr, "%s\n", errs.items[i]);
+        sw_errs_clear(&errs);
+        sw_spec_destroy(&spec);
+        return NULL;
+    }
+    return spec;
+}
+
+int cli_parse_log_level(const char *name, int *level)
+{
+    static const char *names[] = {"error", "warn", "notice", "info", "debug"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, names[i])) {
+            *level = i;
+            return 0;
+        }
+    return -1;
 }
