@@ -433,6 +433,8 @@ static void s_shutdown_each(void *arg, const char *id)
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "reason", "every sweep is final");
     s_send_worker(self, id, PROTO_SHUTDOWN, b);
+    /* told to exit: gone, not lost (committed by coord_close) */
+    coord_db_worker_set_state(self->db, id, "gone");
 }
 
 static void s_check_done(coord_t *self)
