@@ -1,4 +1,4 @@
-# it_lib.sh - shared helpers for the integration tests (sourced, not run)
+# it-lib.sh - shared helpers for the integration tests (sourced, not run)
 #
 # Every test starts real `sweepd` processes on real sockets and real SQLite files in a
 # fresh temporary directory. it_start records each pid; the EXIT trap stops every one
