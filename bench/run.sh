@@ -23,11 +23,11 @@ for w in 1 2; do
     t0=$(now)
     "$SWEEPD" run examples/pima-grid.json --workers $w --db "$tmp/grid$w.db" --quiet > "$tmp/grid$w.out" 2> "$tmp/grid$w.err"
     t1=$(now)
-    best=$("$SWEEPD" best --db "$tmp/grid$w.db" --json | /usr/bin/python3 -c 'import json,sys; b=json.load(sys.stdin); print("%.4f +- %.4f  %s" % (b["value"], b.get("value_std") or 0, json.dumps(b["params"], sort_keys=True)))')
+    best=$("$SWEEPD" best --db "$tmp/grid$w.db" --json | /usr/bin/python3 -c 'import json,sys; b=list(json.load(sys.stdin).values())[0]; print("%.4f +- %.4f  %s" % (b["value"], b.get("value_std") or 0, json.dumps(b["params"], sort_keys=True)))')
     printf '  sweepd run, %d worker(s):       %6ss wall   best %s\n' "$w" "$(elapsed "$t0" "$t1")" "$best"
 done
 for j in 1 2; do
-    /usr/bin/python3 bench/sklearn_grid.py $j > "$tmp/sk$j.json"
+    PYTHONWARNINGS=ignore /usr/bin/python3 bench/sklearn_grid.py $j > "$tmp/sk$j.json"
     /usr/bin/python3 - "$tmp/sk$j.json" "$j" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -40,7 +40,7 @@ echo "-- scheduler overhead: bench/noop.json, 2000 no-op trials, 2 workers, SQLi
 t0=$(now)
 "$SWEEPD" run bench/noop.json --workers 2 --db "$tmp/noop.db" --quiet > "$tmp/noop.out" 2> "$tmp/noop.err"
 t1=$(now)
-n=$("$SWEEPD" status --db "$tmp/noop.db" --json | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin)["sweeps"][0]; print(s["counts"]["COMPLETE"])')
+n=$("$SWEEPD" status --db "$tmp/noop.db" --json | /usr/bin/python3 -c 'import json,sys; s=list(json.load(sys.stdin)["sweeps"].values())[0]; print(s["trials"]["COMPLETE"])')
 w=$(elapsed "$t0" "$t1")
 printf '  sweepd: %s trials in %ss = %s trials/s (each trial spawns a trainer process)\n' "$n" "$w" "$(awk -v n="$n" -v w="$w" 'BEGIN { printf "%.0f", n / w }')"
 echo "  Optuna 3.1 measured on this machine (../shared/anchors): 78.7 trials/s with SQLite, 1063 in memory"
