@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sw_err.h"
 #include "common/sw_rng.h"
 #include "worker/trn_mlp.h"
 
@@ -26,14 +27,31 @@ static double s_loss(trn_mlp_t *m, const double *x, const double *y, int n)
  * catches any wrong term (a missing factor, a transposed product: errors of order 1).
  * The denominator's floor 1e-7 makes tiny gradients compare absolutely. Returns the
  * largest relative error. */
-static double s_grad_check(int n_layers, const int *sizes, trn_act_t hidden, trn_act_t out,
-                           trn_loss_t loss, int n, uint64_t seed)
+/* Options of the checked network: dropout on every hidden layer, L2 on the kernels. */
+typedef struct {
+    double dropout, l2;
+} s_reg_t;
+
+/* Mean batch loss plus penalty of a training pass that reuses the drawn masks. */
+static double s_train_loss(trn_mlp_t *m, const double *x, const double *y, int n)
+{
+    const double *out = trn_mlp_forward_train(m, x, n, NULL);
+    return trn_mlp_loss_sum(m, out, y, n) / n + trn_mlp_penalty(m);
+}
+
+static double s_grad_check_reg(int n_layers, const int *sizes, trn_act_t hidden, trn_act_t out,
+                               trn_loss_t loss, int n, uint64_t seed, s_reg_t reg)
 {
     trn_mlp_t *m = trn_mlp_new(n_layers, sizes, hidden, out, loss, n);
     assert_non_null(m);
     sw_rng_t rng;
     sw_rng_seed(&rng, seed);
     trn_mlp_init(m, &rng);
+    double rates[8] = {0};
+    for (int l = 0; l + 1 < n_layers; l++)
+        rates[l] = reg.dropout;
+    assert_int_equal(trn_mlp_set_dropout(m, rates), 0);
+    trn_mlp_set_l2(m, reg.l2);
     for (size_t i = 0; i < m->n_params; i++)     /* non-zero biases too */
         m->params[i] += 0.1 * sw_rng_normal(&rng);
     int k = sizes[n_layers];
@@ -53,15 +71,19 @@ static double s_grad_check(int n_layers, const int *sizes, trn_act_t hidden, trn
             for (int c = 0; c < k; c++)
                 y[r * k + c] = sw_rng_normal(&rng);
     }
-    trn_mlp_forward(m, x, n);
+    bool regularized = reg.dropout > 0.0 || reg.l2 > 0.0;
+    if (regularized)
+        trn_mlp_forward_train(m, x, n, &rng);
+    else
+        trn_mlp_forward(m, x, n);
     trn_mlp_backward(m, x, y, n);
     double worst = 0.0, h = 1e-5;
     for (size_t i = 0; i < m->n_params; i++) {
         double w = m->params[i];
         m->params[i] = w + h;
-        double lp = s_loss(m, x, y, n);
+        double lp = regularized ? s_train_loss(m, x, y, n) : s_loss(m, x, y, n);
         m->params[i] = w - h;
-        double lm = s_loss(m, x, y, n);
+        double lm = regularized ? s_train_loss(m, x, y, n) : s_loss(m, x, y, n);
         m->params[i] = w;
         double num = (lp - lm) / (2 * h), ana = m->grads[i];
         double rel = fabs(num - ana) / fmax(fmax(fabs(num), fabs(ana)), 1e-7);
@@ -75,6 +97,13 @@ static double s_grad_check(int n_layers, const int *sizes, trn_act_t hidden, trn
     return worst;
 }
 
+static double s_grad_check(int n_layers, const int *sizes, trn_act_t hidden, trn_act_t out,
+                           trn_loss_t loss, int n, uint64_t seed)
+{
+    s_reg_t none = {0.0, 0.0};
+    return s_grad_check_reg(n_layers, sizes, hidden, out, loss, n, seed, none);
+}
+
 static void test_gradients_every_activation_and_loss(void **state)
 {
     (void)state;
@@ -86,6 +115,8 @@ static void test_gradients_every_activation_and_loss(void **state)
     assert_true(s_grad_check(3, bin, TRN_ACT_TANH, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 6, 2) < 1e-6);
     assert_true(s_grad_check(3, bin, TRN_ACT_SIGMOID, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 6, 3) < 1e-6);
     assert_true(s_grad_check(3, bin, TRN_ACT_LINEAR, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 6, 4) < 1e-6);
+    assert_true(s_grad_check(3, bin, TRN_ACT_LEAKY_RELU, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 6, 14) < 1e-6);
+    assert_true(s_grad_check(3, bin, TRN_ACT_ELU, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 6, 15) < 1e-6);
     /* categorical cross-entropy on softmax */
     assert_true(s_grad_check(2, multi, TRN_ACT_TANH, TRN_ACT_SOFTMAX, TRN_LOSS_CCE, 5, 5) < 1e-6);
     /* regression: mse and mae on linear and tanh outputs */
@@ -95,6 +126,76 @@ static void test_gradients_every_activation_and_loss(void **state)
     /* no hidden layer (logistic regression) and a batch of one */
     const int lin[] = {4, 1};
     assert_true(s_grad_check(1, lin, TRN_ACT_RELU, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 1, 9) < 1e-6);
+    /* softmax + cce through leaky_relu and elu; regression through elu */
+    assert_true(s_grad_check(2, multi, TRN_ACT_LEAKY_RELU, TRN_ACT_SOFTMAX, TRN_LOSS_CCE, 5, 16) < 1e-6);
+    assert_true(s_grad_check(2, reg, TRN_ACT_ELU, TRN_ACT_LINEAR, TRN_LOSS_MSE, 5, 17) < 1e-6);
+}
+
+static void test_gradients_with_dropout_and_l2(void **state)
+{
+    (void)state;
+    const int bin[] = {5, 7, 4, 1};
+    const int multi[] = {4, 6, 5, 3};
+    s_reg_t drop = {0.3, 0.0}, l2 = {0.0, 0.01}, both = {0.5, 0.02};
+    /* a fixed mask: the check reuses the masks of the first training pass */
+    assert_true(s_grad_check_reg(3, bin, TRN_ACT_RELU, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 8, 21, drop) < 1e-6);
+    assert_true(s_grad_check_reg(3, bin, TRN_ACT_TANH, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 8, 22, l2) < 1e-6);
+    assert_true(s_grad_check_reg(3, multi, TRN_ACT_ELU, TRN_ACT_SOFTMAX, TRN_LOSS_CCE, 8, 23, both) < 1e-6);
+    assert_true(s_grad_check_reg(3, bin, TRN_ACT_SIGMOID, TRN_ACT_LINEAR, TRN_LOSS_MAE, 8, 24, both) < 1e-6);
+
+    /* dropout masks: 0 or 1/(1-rate), about RATE of them zero, and an inference pass is
+     * unaffected by them */
+    const int sizes[] = {3, 200, 1};
+    trn_mlp_t *m = trn_mlp_new(2, sizes, TRN_ACT_RELU, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 50);
+    assert_non_null(m);
+    double rate = 0.25, bad_rate = 1.0;
+    assert_int_equal(trn_mlp_set_dropout(m, &bad_rate), SW_EINVAL);
+    assert_int_equal(trn_mlp_set_dropout(m, &rate), 0);
+    sw_rng_t rng;
+    sw_rng_seed(&rng, 5);
+    trn_mlp_init(m, &rng);
+    double x[150];
+    for (int i = 0; i < 150; i++)
+        x[i] = sw_rng_normal(&rng);
+    double eval1 = trn_mlp_forward(m, x, 50)[0];
+    trn_mlp_forward_train(m, x, 50, &rng);
+    int zeros = 0;
+    for (int i = 0; i < 50 * 200; i++) {
+        double v = m->mask[0][i];
+        assert_true(v == 0.0 || v == 1.0 / 0.75);
+        zeros += v == 0.0;
+    }
+    assert_in_range(zeros, 2300, 2700);     /* 10000 draws, p 0.25: mean 2500, sd 43 */
+    assert_true(trn_mlp_forward(m, x, 50)[0] == eval1);
+    trn_mlp_destroy(&m);
+}
+
+static void test_he_normal_init(void **state)
+{
+    (void)state;
+    const int sizes[] = {100, 400, 1};
+    trn_mlp_t *m = trn_mlp_new(2, sizes, TRN_ACT_RELU, TRN_ACT_SIGMOID, TRN_LOSS_BCE, 1);
+    assert_non_null(m);
+    sw_rng_t rng;
+    sw_rng_seed(&rng, 3);
+    trn_mlp_init_with(m, TRN_INIT_HE_NORMAL, &rng);
+    /* layer 1: 40000 weights, stddev sqrt(2/100) = 0.1414, truncated at 2 / 0.8796 of it */
+    double s = 0.0, s2 = 0.0, lim = 2.0 * sqrt(2.0 / 100.0) / 0.87962566103423978;
+    for (int i = 0; i < 40000; i++) {
+        double w = m->params[i];
+        assert_true(fabs(w) <= lim);
+        s += w;
+        s2 += w * w;
+    }
+    assert_true(fabs(s / 40000) < 0.003);
+    assert_float_equal(sqrt(s2 / 40000), sqrt(0.02), 0.003);
+    for (int i = 40000; i < 40400; i++)
+        assert_true(m->params[i] == 0.0);
+    trn_init_t init;
+    assert_int_equal(trn_init_parse("he_normal", &init), 0);
+    assert_int_equal(init, TRN_INIT_HE_NORMAL);
+    assert_string_equal(trn_init_name(TRN_INIT_GLOROT_UNIFORM), "glorot_uniform");
+    trn_mlp_destroy(&m);
 }
 
 static void test_glorot_init_and_shapes(void **state)
@@ -210,6 +311,23 @@ static void test_rmsprop_steps(void **state)
     assert_float_equal(w[2], 0.249214746673516, 1e-13);
 }
 
+static void test_adagrad_and_adamw_steps(void **state)
+{
+    (void)state;
+    double w[3];
+    /* adagrad (keras/src/optimizers/adagrad.py): acc starts at 0.1; acc += g^2;
+     * w -= lr g / sqrt(acc + eps). w[0]: 1 - 5e-4/sqrt(0.35+1e-7) - 5e-4/sqrt(0.6+1e-7) */
+    s_two_steps(trn_opt_defaults(TRN_OPT_ADAGRAD), w);
+    assert_float_equal(w[0], 0.9985093486954313, 1e-13);
+    assert_float_equal(w[1], -0.49885278035830316, 1e-13);
+    assert_float_equal(w[2], 0.24999936754483162, 1e-13);
+    /* adamw: w -= w 0.004 lr before each adam step (Keras' _apply_weight_decay) */
+    s_two_steps(trn_opt_defaults(TRN_OPT_ADAMW), w);
+    assert_float_equal(w[0], 0.9979920148137245, 1e-13);
+    assert_float_equal(w[1], -0.49799602560332884, 1e-13);
+    assert_float_equal(w[2], 0.24805053427728999, 1e-13);
+}
+
 static void test_names_round_trip(void **state)
 {
     (void)state;
@@ -238,6 +356,9 @@ int main(void)
         cmocka_unit_test(test_sgd_steps),
         cmocka_unit_test(test_adam_steps),
         cmocka_unit_test(test_rmsprop_steps),
+        cmocka_unit_test(test_gradients_with_dropout_and_l2),
+        cmocka_unit_test(test_he_normal_init),
+        cmocka_unit_test(test_adagrad_and_adamw_steps),
         cmocka_unit_test(test_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,7 +10,13 @@
  *  Backpropagation follows Rumelhart, Hinton & Williams (Nature 1986): with
  *  delta_l = dL/dZ_l, dW_l = A_{l-1}^T delta_l, db_l = 1^T delta_l and
  *  delta_{l-1} = (delta_l W_l^T) * act'(A_{l-1}), each derivative written in terms of the
- *  activation's output (relu: A > 0, sigmoid: A(1-A), tanh: 1-A^2).
+ *  activation's output (relu: A > 0, sigmoid: A(1-A), tanh: 1-A^2, leaky_relu: A > 0 ?
+ *  1 : slope, elu: A > 0 ? 1 : A + 1).
+ *
+ *  Dropout is inverted dropout on a hidden layer's output: a training pass multiplies it
+ *  by a mask of 0 or 1/(1-rate) drawn from the caller's seeded generator into a buffer
+ *  allocated once, and the backward pass multiplies dL/dA by the same mask before the
+ *  activation's derivative. The L2 penalty adds 2 l2 W to each kernel's gradient.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -21,10 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_act_names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+#include "common/sw_err.h"
+
+static const char *const s_act_names[] = {"linear", "relu", "sigmoid", "tanh", "softmax",
+                                          "leaky_relu", "elu"};
+static const char *const s_init_names[] = {"glorot_uniform", "he_normal"};
 static const char *const s_loss_names[] = {"binary_crossentropy", "categorical_crossentropy",
                                            "mse", "mae"};
-static const char *const s_opt_names[] = {"sgd", "adam", "rmsprop"};
+static const char *const s_opt_names[] = {"sgd", "adam", "rmsprop", "adagrad", "adamw"};
+
+#define S_COUNT(a) ((int)(sizeof(a) / sizeof *(a)))
 
 const char *trn_act_name(trn_act_t act)
 {
@@ -34,6 +46,11 @@ const char *trn_act_name(trn_act_t act)
 const char *trn_loss_name(trn_loss_t loss)
 {
     return (unsigned)loss < sizeof s_loss_names / sizeof *s_loss_names ? s_loss_names[loss] : "?";
+}
+
+const char *trn_init_name(trn_init_t init)
+{
+    return (unsigned)init < sizeof s_init_names / sizeof *s_init_names ? s_init_names[init] : "?";
 }
 
 const char *trn_opt_name(trn_opt_kind_t kind)
@@ -51,7 +68,7 @@ static int s_lookup(const char *const *names, int n, const char *name)
 
 int trn_act_parse(const char *name, trn_act_t *out)
 {
-    int i = s_lookup(s_act_names, 5, name);
+    int i = s_lookup(s_act_names, S_COUNT(s_act_names), name);
     if (i < 0)
         return -1;
     *out = (trn_act_t)i;
@@ -76,10 +93,19 @@ int trn_loss_parse(const char *name, trn_loss_t *out)
 
 int trn_opt_parse(const char *name, trn_opt_kind_t *out)
 {
-    int i = s_lookup(s_opt_names, 3, name);
+    int i = s_lookup(s_opt_names, S_COUNT(s_opt_names), name);
     if (i < 0)
         return -1;
     *out = (trn_opt_kind_t)i;
+    return 0;
+}
+
+int trn_init_parse(const char *name, trn_init_t *out)
+{
+    int i = s_lookup(s_init_names, S_COUNT(s_init_names), name);
+    if (i < 0)
+        return -1;
+    *out = (trn_init_t)i;
     return 0;
 }
 
@@ -99,7 +125,10 @@ trn_mlp_t *trn_mlp_new(int n_layers, const int *sizes, trn_act_t hidden, trn_act
     m->max_batch = max_batch;
     m->layers = calloc((size_t)n_layers, sizeof *m->layers);
     m->acts = calloc((size_t)n_layers, sizeof *m->acts);
-    if (!m->layers || !m->acts)
+    m->mask = calloc((size_t)n_layers, sizeof *m->mask);
+    m->dout = calloc((size_t)n_layers, sizeof *m->dout);
+    m->dropout = calloc((size_t)n_layers, sizeof *m->dropout);
+    if (!m->layers || !m->acts || !m->mask || !m->dout || !m->dropout)
         goto fail;
     size_t off = 0;
     int widest = sizes[0];
@@ -139,10 +168,18 @@ void trn_mlp_destroy(trn_mlp_t **mlp_p)
     if (!mlp_p || !*mlp_p)
         return;
     trn_mlp_t *m = *mlp_p;
-    if (m->acts)
-        for (int l = 0; l < m->n_layers; l++)
+    for (int l = 0; l < m->n_layers; l++) {
+        if (m->acts)
             free(m->acts[l]);
+        if (m->mask)
+            free(m->mask[l]);
+        if (m->dout)
+            free(m->dout[l]);
+    }
     free(m->acts);
+    free(m->mask);
+    free(m->dout);
+    free(m->dropout);
     free(m->layers);
     free(m->params);
     free(m->grads);
@@ -155,15 +192,71 @@ void trn_mlp_destroy(trn_mlp_t **mlp_p)
 
 void trn_mlp_init(trn_mlp_t *mlp, sw_rng_t *rng)
 {
+    trn_mlp_init_with(mlp, TRN_INIT_GLOROT_UNIFORM, rng);
+}
+
+void trn_mlp_init_with(trn_mlp_t *mlp, trn_init_t init, sw_rng_t *rng)
+{
     for (int l = 0; l < mlp->n_layers; l++) {
         const trn_layer_t *ly = &mlp->layers[l];
-        double limit = sqrt(6.0 / (double)(ly->n_in + ly->n_out));
         double *w = mlp->params + ly->w_off;
         size_t nw = (size_t)ly->n_in * (size_t)ly->n_out;
-        for (size_t i = 0; i < nw; i++)
-            w[i] = (2.0 * sw_rng_uniform(rng) - 1.0) * limit;
+        if (init == TRN_INIT_HE_NORMAL) {
+            double sd = sqrt(2.0 / (double)ly->n_in) / 0.87962566103423978;
+            for (size_t i = 0; i < nw; i++) {
+                double z;
+                do
+                    z = sw_rng_normal(rng);
+                while (fabs(z) > 2.0);
+                w[i] = sd * z;
+            }
+        } else {
+            double limit = sqrt(6.0 / (double)(ly->n_in + ly->n_out));
+            for (size_t i = 0; i < nw; i++)
+                w[i] = (2.0 * sw_rng_uniform(rng) - 1.0) * limit;
+        }
         memset(mlp->params + ly->b_off, 0, (size_t)ly->n_out * sizeof(double));
     }
+}
+
+int trn_mlp_set_dropout(trn_mlp_t *mlp, const double *rates)
+{
+    for (int l = 0; l + 1 < mlp->n_layers; l++)
+        if (!(rates[l] >= 0.0 && rates[l] < 1.0))
+            return SW_EINVAL;
+    for (int l = 0; l + 1 < mlp->n_layers; l++) {
+        mlp->dropout[l] = rates[l];
+        size_t len = (size_t)mlp->max_batch * (size_t)mlp->layers[l].n_out;
+        if (rates[l] > 0.0 && !mlp->mask[l]) {
+            mlp->mask[l] = malloc(len * sizeof(double));
+            mlp->dout[l] = malloc(len * sizeof(double));
+            if (!mlp->mask[l] || !mlp->dout[l])
+                return SW_ENOMEM;
+            for (size_t i = 0; i < len; i++)
+                mlp->mask[l][i] = 1.0;
+        }
+    }
+    return 0;
+}
+
+void trn_mlp_set_l2(trn_mlp_t *mlp, double l2)
+{
+    mlp->l2 = l2;
+}
+
+double trn_mlp_penalty(const trn_mlp_t *mlp)
+{
+    if (mlp->l2 == 0.0)
+        return 0.0;
+    double s = 0.0;
+    for (int l = 0; l < mlp->n_layers; l++) {
+        const trn_layer_t *ly = &mlp->layers[l];
+        const double *w = mlp->params + ly->w_off;
+        size_t nw = (size_t)ly->n_in * (size_t)ly->n_out;
+        for (size_t i = 0; i < nw; i++)
+            s += w[i] * w[i];
+    }
+    return mlp->l2 * s;
 }
 
 /* Apply ACT in place to N rows of K values. */
@@ -184,6 +277,14 @@ static void s_activate(trn_act_t act, double *z, int n, int k)
     case TRN_ACT_TANH:
         for (size_t i = 0; i < len; i++)
             z[i] = tanh(z[i]);
+        break;
+    case TRN_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < len; i++)
+            z[i] = z[i] > 0.0 ? z[i] : TRN_LEAKY_SLOPE * z[i];
+        break;
+    case TRN_ACT_ELU:
+        for (size_t i = 0; i < len; i++)
+            z[i] = z[i] > 0.0 ? z[i] : expm1(z[i]);
         break;
     case TRN_ACT_SOFTMAX:
         for (int r = 0; r < n; r++) {
@@ -219,12 +320,23 @@ static void s_act_grad(trn_act_t act, const double *a, double *d, size_t len)
         for (size_t i = 0; i < len; i++)
             d[i] *= 1.0 - a[i] * a[i];
         break;
+    case TRN_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < len; i++)
+            d[i] = a[i] > 0.0 ? d[i] : TRN_LEAKY_SLOPE * d[i];
+        break;
+    case TRN_ACT_ELU:
+        for (size_t i = 0; i < len; i++)
+            d[i] = a[i] > 0.0 ? d[i] : d[i] * (a[i] + 1.0);
+        break;
     }
 }
 
-const double *trn_mlp_forward(trn_mlp_t *mlp, const double *x, int n)
+/* The forward pass; TRAIN applies dropout, drawing new masks from RNG when non-NULL. */
+static const double *s_forward(trn_mlp_t *mlp, const double *x, int n, bool train,
+                               sw_rng_t *rng)
 {
     const double *in = x;
+    mlp->train_pass = train;
     for (int l = 0; l < mlp->n_layers; l++) {
         const trn_layer_t *ly = &mlp->layers[l];
         double *z = mlp->acts[l];
@@ -235,8 +347,29 @@ const double *trn_mlp_forward(trn_mlp_t *mlp, const double *x, int n)
                     in, ly->n_in, mlp->params + ly->w_off, ly->n_out, 1.0, z, ly->n_out);
         s_activate(ly->act, z, n, ly->n_out);
         in = z;
+        if (train && mlp->mask[l] && mlp->dropout[l] > 0.0) {
+            size_t len = (size_t)n * (size_t)ly->n_out;
+            double *mk = mlp->mask[l], *o = mlp->dout[l];
+            double rate = mlp->dropout[l], keep = 1.0 / (1.0 - rate);
+            if (rng)
+                for (size_t i = 0; i < len; i++)
+                    mk[i] = sw_rng_uniform(rng) < rate ? 0.0 : keep;
+            for (size_t i = 0; i < len; i++)
+                o[i] = z[i] * mk[i];
+            in = o;
+        }
     }
     return mlp->acts[mlp->n_layers - 1];
+}
+
+const double *trn_mlp_forward(trn_mlp_t *mlp, const double *x, int n)
+{
+    return s_forward(mlp, x, n, false, NULL);
+}
+
+const double *trn_mlp_forward_train(trn_mlp_t *mlp, const double *x, int n, sw_rng_t *rng)
+{
+    return s_forward(mlp, x, n, true, rng);
 }
 
 static double s_clip(double p)
@@ -355,10 +488,18 @@ void trn_mlp_backward(trn_mlp_t *mlp, const double *x, const double *y, int n)
     s_output_delta(mlp, y, n, d);
     for (int l = mlp->n_layers - 1; l >= 0; l--) {
         const trn_layer_t *ly = &mlp->layers[l];
-        const double *in = l > 0 ? mlp->acts[l - 1] : x;
-        /* dW = A_{l-1}^T delta */
+        bool dropped = l > 0 && mlp->train_pass && mlp->mask[l - 1] && mlp->dropout[l - 1] > 0.0;
+        const double *in = l == 0 ? x : dropped ? mlp->dout[l - 1] : mlp->acts[l - 1];
+        /* dW = A_{l-1}^T delta (+ 2 l2 W) */
+        double *gw = mlp->grads + ly->w_off;
+        if (mlp->l2 != 0.0) {
+            size_t nw = (size_t)ly->n_in * (size_t)ly->n_out;
+            const double *w = mlp->params + ly->w_off;
+            for (size_t i = 0; i < nw; i++)
+                gw[i] = 2.0 * mlp->l2 * w[i];
+        }
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->n_in, ly->n_out, n, 1.0, in,
-                    ly->n_in, d, ly->n_out, 0.0, mlp->grads + ly->w_off, ly->n_out);
+                    ly->n_in, d, ly->n_out, mlp->l2 != 0.0 ? 1.0 : 0.0, gw, ly->n_out);
         /* db = column sums of delta */
         double *gb = mlp->grads + ly->b_off;
         memset(gb, 0, (size_t)ly->n_out * sizeof(double));
@@ -372,6 +513,12 @@ void trn_mlp_backward(trn_mlp_t *mlp, const double *x, const double *y, int n)
         /* dA_{l-1} = delta W^T, then through the activation of layer l-1 */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, ly->n_in, ly->n_out, 1.0, d,
                     ly->n_out, mlp->params + ly->w_off, ly->n_out, 0.0, d2, ly->n_in);
+        if (dropped) {
+            const double *mk = mlp->mask[l - 1];
+            size_t len = (size_t)n * (size_t)ly->n_in;
+            for (size_t i = 0; i < len; i++)
+                d2[i] *= mk[i];
+        }
         s_act_grad(mlp->layers[l - 1].act, mlp->acts[l - 1], d2,
                    (size_t)n * (size_t)ly->n_in);
         double *t = d;
@@ -385,9 +532,12 @@ void trn_mlp_backward(trn_mlp_t *mlp, const double *x, const double *y, int n)
 trn_opt_cfg_t trn_opt_defaults(trn_opt_kind_t kind)
 {
     trn_opt_cfg_t c = {.kind = kind, .lr = 0.001, .momentum = 0.0, .nesterov = false,
-                       .beta_1 = 0.9, .beta_2 = 0.999, .rho = 0.9, .epsilon = 1e-7};
+                       .beta_1 = 0.9, .beta_2 = 0.999, .rho = 0.9, .epsilon = 1e-7,
+                       .initial_accumulator_value = 0.1, .weight_decay = 0.0};
     if (kind == TRN_OPT_SGD)
         c.lr = 0.01;
+    if (kind == TRN_OPT_ADAMW)
+        c.weight_decay = 0.004;
     return c;
 }
 
@@ -400,8 +550,13 @@ trn_opt_t *trn_opt_new(const trn_opt_cfg_t *cfg, size_t n)
     o->n = n;
     o->m = calloc(n + 1, sizeof *o->m);
     o->v = calloc(n + 1, sizeof *o->v);
-    if (!o->m || !o->v)
+    if (!o->m || !o->v) {
         trn_opt_destroy(&o);
+        return NULL;
+    }
+    if (cfg->kind == TRN_OPT_ADAGRAD)
+        for (size_t i = 0; i < n; i++)
+            o->v[i] = cfg->initial_accumulator_value;
     return o;
 }
 
@@ -438,7 +593,13 @@ void trn_opt_step(trn_opt_t *opt, double *restrict w, const double *restrict g)
             }
         }
         break;
+    case TRN_OPT_ADAMW:
     case TRN_OPT_ADAM: {
+        if (c->kind == TRN_OPT_ADAMW && c->weight_decay != 0.0) {
+            double f = c->weight_decay * lr;
+            for (size_t i = 0; i < n; i++)
+                w[i] -= w[i] * f;
+        }
         double t = (double)(opt->iterations + 1);
         double alpha = lr * sqrt(1.0 - pow(c->beta_2, t)) / (1.0 - pow(c->beta_1, t));
         double b1 = 1.0 - c->beta_1, b2 = 1.0 - c->beta_2, eps = c->epsilon;
@@ -460,6 +621,14 @@ void trn_opt_step(trn_opt_t *opt, double *restrict w, const double *restrict g)
             } else {
                 w[i] -= inc;
             }
+        }
+        break;
+    }
+    case TRN_OPT_ADAGRAD: {
+        double eps = c->epsilon;
+        for (size_t i = 0; i < n; i++) {
+            v[i] += g[i] * g[i];
+            w[i] -= lr * g[i] / sqrt(v[i] + eps);
         }
         break;
     }
