@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,11 +152,21 @@ static void test_bad_cells_name_row_and_column(void **state)
     assert_string_equal(msg, "row 3, column 2: 'abc' is not a number");
     assert_int_equal(code, SW_EDATA);
     assert_null(s_load(f, "1,2,3\n4,,6\n", NULL, msg, &code));
-    assert_string_equal(msg, "row 2, column 2: empty cell");
+    assert_string_equal(msg, "row 2, column 2: missing value (empty cell); set trainer.impute "
+                        "to \"mean\" or \"median\" to fill it");
     assert_null(s_load(f, "1,2,3\n4,5,\n", NULL, msg, &code));
-    assert_string_equal(msg, "row 2, column 3: empty cell");
+    assert_string_equal(msg, "row 2, column 3: missing target value");
     assert_null(s_load(f, "1,2,3\n4,5,nan\n", NULL, msg, &code));
-    assert_string_equal(msg, "row 2, column 3: 'nan' is not a number");
+    assert_string_equal(msg, "row 2, column 3: missing target value");
+    assert_null(s_load(f, "1,2,3\n4,5,6\n7,?,1\n", NULL, msg, &code));
+    assert_string_equal(msg, "row 3, column 2: missing value '?'; set trainer.impute to "
+                        "\"mean\" or \"median\" to fill it");
+    assert_null(s_load(f, "1,2,3\nNaN,5,6\n", NULL, msg, &code));
+    assert_string_equal(msg, "row 2, column 1: missing value 'NaN'; set trainer.impute to "
+                        "\"mean\" or \"median\" to fill it");
+    assert_int_equal(code, SW_EDATA);
+    assert_null(s_load(f, "a;b;c\n1;2;x\n", NULL, msg, &code));   /* ';' is not the delimiter */
+    assert_string_equal(msg, "row 1: 1 column, expected at least 2 (features and a target)");
     assert_null(s_load(f, "1,2,3\n4,5,6\n7,8\n", NULL, msg, &code));
     assert_string_equal(msg, "row 3: 2 columns, expected 3");
     assert_null(s_load(f, "1,2,3\n4,5,6,7\n", NULL, msg, &code));
@@ -164,6 +175,107 @@ static void test_bad_cells_name_row_and_column(void **state)
     assert_string_equal(msg, "no data rows");
     assert_null(s_load(f, "a,b\n", NULL, msg, &code));
     assert_string_equal(msg, "no data rows after the header");
+}
+
+static void test_missing_values_imputed_from_training_rows(void **state)
+{
+    s_fix_t *f = *state;
+    char msg[512];
+    int code;
+    trn_csv_opts_t o = trn_csv_opts_default();
+    o.missing_ok = true;
+    o.delimiter = ';';
+    /* header detected (a word above a number, a '?' does not count), ';' delimiter */
+    trn_data_t *d = s_load(f, "a;b;y\r\n1;?;0\r\n3;10;1\r\nNaN;20;0\r\n100;;1", &o, msg, &code);
+    assert_non_null(d);
+    assert_int_equal(d->n_rows, 4);
+    assert_int_equal(d->n_missing, 3);
+    assert_true(isnan(d->x[1]) && isnan(d->x[4]) && isnan(d->x[7]));
+    /* fitted on rows 0..2 only: a = mean(1, 3) = 2 (row 3's 100 is not seen), b = 15 */
+    const int rows[] = {0, 1, 2};
+    trn_imputer_t imp = {0};
+    assert_int_equal(trn_imputer_fit(&imp, TRN_IMPUTE_MEAN, d->x, 2, rows, 3), 0);
+    assert_float_equal(imp.fill[0], 2.0, 0);
+    assert_float_equal(imp.fill[1], 15.0, 0);
+    assert_int_equal(trn_imputer_fit(&imp, TRN_IMPUTE_MEDIAN, d->x, 2, NULL, 4), 0);
+    assert_float_equal(imp.fill[0], 3.0, 0);        /* median of 1, 3, 100 */
+    assert_float_equal(imp.fill[1], 15.0, 0);       /* median of 10, 20 */
+    trn_imputer_apply(&imp, d->x, 4);
+    assert_float_equal(d->x[1], 15.0, 0);
+    assert_float_equal(d->x[4], 3.0, 0);
+    assert_float_equal(d->x[6], 100.0, 0);
+    trn_imputer_clear(&imp);
+    trn_data_destroy(&d);
+}
+
+static void test_text_labels_and_no_target(void **state)
+{
+    s_fix_t *f = *state;
+    char msg[512];
+    int code;
+    trn_csv_opts_t o = trn_csv_opts_default();
+    o.text_labels = true;
+    /* no header: a text column above text is labels, not names */
+    trn_data_t *d = s_load(f, "1,2,setosa\n3,4,virginica\n5,6,setosa\n7,8,versicolor", &o, msg, &code);
+    assert_non_null(d);
+    assert_null(d->names);
+    assert_int_equal(d->n_rows, 4);
+    assert_int_equal(d->n_classes, 3);
+    assert_string_equal(d->classes[0], "setosa");
+    assert_string_equal(d->classes[1], "versicolor");
+    assert_string_equal(d->classes[2], "virginica");
+    assert_float_equal(d->y[1], 2.0, 0);
+    assert_float_equal(d->y[3], 1.0, 0);
+    trn_data_destroy(&d);
+    /* with a header and text labels */
+    d = s_load(f, "w,h,kind\n1,2,cat\n3,4,dog\n", &o, msg, &code);
+    assert_non_null(d);
+    assert_string_equal(d->names[2], "kind");
+    assert_int_equal(d->n_classes, 2);
+    trn_data_destroy(&d);
+    /* numeric labels stay numbers */
+    d = s_load(f, "1,2,5\n3,4,7\n", &o, msg, &code);
+    assert_non_null(d);
+    assert_null(d->classes);
+    assert_float_equal(d->y[1], 7.0, 0);
+    trn_data_destroy(&d);
+    /* without text_labels a word label is a bad cell */
+    assert_null(s_load(f, "1,2,3\n1,2,cat\n", NULL, msg, &code));
+    assert_string_equal(msg, "row 2, column 3: 'cat' is not a number");
+    /* no target: every column is a feature */
+    o = trn_csv_opts_default();
+    o.target_index = TRN_NO_TARGET;
+    d = s_load(f, "1,2,3\n4,5,6\n", &o, msg, &code);
+    assert_non_null(d);
+    assert_int_equal(d->n_features, 3);
+    assert_int_equal(d->target_col, -1);
+    assert_float_equal(d->x[5], 6.0, 0);
+    trn_data_destroy(&d);
+}
+
+static void test_holdout_is_deterministic_and_stratified(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    int cls[N];
+    bool a[N], b[N], c[N];
+    for (int i = 0; i < N; i++)
+        cls[i] = i < 150 ? 0 : 1;               /* 150 / 50 */
+    assert_int_equal(trn_holdout_assign(N, 0.2, cls, 11, a), 40);
+    assert_int_equal(trn_holdout_assign(N, 0.2, cls, 11, b), 40);
+    assert_int_equal(trn_holdout_assign(N, 0.2, cls, 12, c), 40);
+    int ones = 0, differ = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(a[i], b[i]);
+        differ += a[i] != c[i];
+        ones += a[i] && cls[i] == 1;
+    }
+    assert_int_equal(ones, 10);                 /* 30 of class 0, 10 of class 1 */
+    assert_true(differ > 10);
+    /* plain: ceil(0.25 * 10) = 3 rows */
+    assert_int_equal(trn_holdout_assign(10, 0.25, NULL, 1, a), 3);
+    assert_int_equal(trn_holdout_assign(10, 1.0, NULL, 1, a), SW_EINVAL);
+    assert_int_equal(trn_holdout_assign(10, 0.0, NULL, 1, a), SW_EINVAL);
 }
 
 static void test_missing_file(void **state)
@@ -269,6 +381,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_detection_and_target_by_name, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_crlf_and_missing_final_newline, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_cells_name_row_and_column, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_values_imputed_from_training_rows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_text_labels_and_no_target, s_setup, s_teardown),
+        cmocka_unit_test(test_holdout_is_deterministic_and_stratified),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_scaler_fits_training_rows_only),
         cmocka_unit_test(test_stratified_folds_partition_and_preserve_classes),

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/sw_err.h"
 #include "common/sw_rng.h"
@@ -148,6 +149,13 @@ static int s_split(char *line, char delim, s_cells_t *cells)
     return 0;
 }
 
+/* A missing-value marker: empty, '?', NaN (any case) or NA. */
+static bool s_missing(const char *s)
+{
+    return s[0] == '\0' || strcmp(s, "?") == 0 || strcasecmp(s, "nan") == 0 ||
+           strcmp(s, "NA") == 0;
+}
+
 static int s_blank(const char *s)
 {
     for (; *s; s++)
@@ -177,9 +185,47 @@ static trn_data_t *s_data_alloc(int n_rows, int n_features, const char *path)
     d->line = malloc(((size_t)n_rows + 1) * sizeof *d->line);
     d->path = s_strdup(path ? path : "memory");
     d->target_col = n_features;
+    d->n_cols = n_features + 1;
     if (!d->x || !d->y || !d->line || !d->path)
         trn_data_destroy(&d);
     return d;
+}
+
+static int s_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Text labels: D->classes = the sorted distinct TCELL strings, D->y = their indices. */
+static int s_text_classes(trn_data_t *d, const char **tcell)
+{
+    int n = d->n_rows;
+    const char **sorted = malloc((size_t)n * sizeof *sorted);
+    if (!sorted)
+        return SW_ENOMEM;
+    memcpy(sorted, tcell, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, s_cmp_str);
+    int k = 0;
+    for (int r = 0; r < n; r++)
+        if (r == 0 || strcmp(sorted[r], sorted[k - 1]) != 0)
+            sorted[k++] = sorted[r];
+    d->classes = calloc((size_t)k, sizeof *d->classes);
+    if (!d->classes) {
+        free(sorted);
+        return SW_ENOMEM;
+    }
+    d->n_classes = k;
+    for (int c = 0; c < k; c++)
+        if (!(d->classes[c] = s_strdup(sorted[c]))) {
+            free(sorted);
+            return SW_ENOMEM;
+        }
+    for (int r = 0; r < n; r++) {
+        const char **hit = bsearch(&tcell[r], sorted, (size_t)k, sizeof *sorted, s_cmp_str);
+        d->y[r] = (double)(hit - sorted);
+    }
+    free(sorted);
+    return 0;
 }
 
 trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *err,
@@ -202,6 +248,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     s_cells_t cells = {0};
     trn_data_t *d = NULL;
     char **names = NULL, *first_copy = NULL;
+    const char **tcell = NULL;
     if (!lines || !lineno)
         goto nomem;
     {
@@ -247,12 +294,26 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     int n_cols = cells.n;
     int has_header = opts->header;
     if (has_header < 0) {
+        /* A word above a number (or above a missing cell, or in a one-row file) marks a
+         * header; a word above a word is a text column (labels). */
+        s_cells_t second = {0};
+        char *second_copy = n_lines > 1 ? s_strdup(lines[1]) : NULL;
+        if (n_lines > 1 && (!second_copy || s_split(second_copy, opts->delimiter, &second) < 0)) {
+            free(second_copy);
+            free(second.cell);
+            goto nomem;
+        }
         has_header = 0;
         for (int c = 0; c < cells.n; c++) {
             double v;
-            if (cells.cell[c][0] != '\0' && s_number(cells.cell[c], &v) < 0)
+            if (s_missing(cells.cell[c]) || s_number(cells.cell[c], &v) == 0)
+                continue;
+            if (n_lines < 2 || c >= second.n || s_missing(second.cell[c]) ||
+                s_number(second.cell[c], &v) == 0)
                 has_header = 1;
         }
+        free(second_copy);
+        free(second.cell);
     }
     if (has_header) {
         names = calloc((size_t)n_cols, sizeof *names);
@@ -270,7 +331,10 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     }
 
     int target = -1;
-    if (opts->target_name) {
+    bool no_target = !opts->target_name && opts->target_index == TRN_NO_TARGET;
+    if (no_target) {
+        target = -1;
+    } else if (opts->target_name) {
         if (!names) {
             s_err(err, errlen, "%s: target '%s' is a column name but the file has no header",
                   path, opts->target_name);
@@ -302,12 +366,15 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         *code = SW_EDATA;
         goto fail;
     }
-    d = s_data_alloc(n_rows, n_cols - 1, path);
-    if (!d)
+    d = s_data_alloc(n_rows, no_target ? n_cols : n_cols - 1, path);
+    tcell = opts->text_labels && !no_target ? calloc((size_t)n_rows + 1, sizeof *tcell) : NULL;
+    if (!d || (opts->text_labels && !no_target && !tcell))
         goto nomem;
     d->target_col = target;
+    d->n_cols = n_cols;
     d->names = names;
     names = NULL;
+    bool text_target = false;
     for (int r = 0; r < n_rows; r++) {
         int li = first + r;
         if (s_split(lines[li], opts->delimiter, &cells) < 0)
@@ -320,13 +387,35 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         }
         double *xr = d->x + (size_t)r * (size_t)d->n_features;
         for (int c = 0, f = 0; c < n_cols; c++) {
-            double v;
-            if (s_number(cells.cell[c], &v) < 0) {
-                if (cells.cell[c][0] == '\0')
-                    s_err(err, errlen, "%s: row %d, column %d: empty cell", path, lineno[li], c + 1);
+            double v = 0.0;
+            const char *cell = cells.cell[c];
+            if (c == target && s_missing(cell)) {
+                s_err(err, errlen, "%s: row %d, column %d: missing target value", path,
+                      lineno[li], c + 1);
+                *code = SW_EDATA;
+                goto fail;
+            }
+            if (c == target && tcell) {
+                tcell[r] = cell;
+                if (s_number(cell, &v) < 0)
+                    text_target = true;
+                d->y[r] = v;
+                continue;
+            }
+            if (s_number(cell, &v) < 0) {
+                if (s_missing(cell) && opts->missing_ok) {
+                    xr[f++] = NAN;
+                    d->n_missing++;
+                    continue;
+                }
+                if (s_missing(cell))
+                    s_err(err, errlen, "%s: row %d, column %d: missing value %s%.40s%s; set "
+                          "trainer.impute to \"mean\" or \"median\" to fill it", path,
+                          lineno[li], c + 1, cell[0] ? "'" : "(empty cell", cell,
+                          cell[0] ? "'" : ")");
                 else
                     s_err(err, errlen, "%s: row %d, column %d: '%.40s' is not a number", path,
-                          lineno[li], c + 1, cells.cell[c]);
+                          lineno[li], c + 1, cell);
                 *code = SW_EDATA;
                 goto fail;
             }
@@ -337,6 +426,9 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         }
         d->line[r] = lineno[li];
     }
+    if (text_target && s_text_classes(d, tcell) < 0)
+        goto nomem;
+    free(tcell);
     free(first_copy);
     free(cells.cell);
     free(lines);
@@ -354,6 +446,7 @@ fail:
         free(names);
     }
     trn_data_destroy(&d);
+    free(tcell);
     free(first_copy);
     free(cells.cell);
     free(lines);
@@ -381,9 +474,14 @@ void trn_data_destroy(trn_data_t **data_p)
         return;
     trn_data_t *d = *data_p;
     if (d->names) {
-        for (int c = 0; c <= d->n_features; c++)
+        for (int c = 0; c < d->n_cols; c++)
             free(d->names[c]);
         free(d->names);
+    }
+    if (d->classes) {
+        for (int c = 0; c < d->n_classes; c++)
+            free(d->classes[c]);
+        free(d->classes);
     }
     free(d->x);
     free(d->y);
@@ -406,14 +504,14 @@ int trn_scaler_fit(trn_scaler_t *scaler, const double *x, int n_features,
     scaler->n_features = n_features;
     /* Two passes (mean, then squared deviations): exact enough and deterministic. */
     for (int i = 0; i < n_rows; i++) {
-        const double *xr = x + (size_t)rows[i] * (size_t)n_features;
+        const double *xr = x + (size_t)(rows ? rows[i] : i) * (size_t)n_features;
         for (int f = 0; f < n_features; f++)
             scaler->mean[f] += xr[f];
     }
     for (int f = 0; f < n_features; f++)
         scaler->mean[f] = n_rows > 0 ? scaler->mean[f] / n_rows : 0.0;
     for (int i = 0; i < n_rows; i++) {
-        const double *xr = x + (size_t)rows[i] * (size_t)n_features;
+        const double *xr = x + (size_t)(rows ? rows[i] : i) * (size_t)n_features;
         for (int f = 0; f < n_features; f++) {
             double dv = xr[f] - scaler->mean[f];
             scaler->scale[f] += dv * dv;
@@ -443,6 +541,65 @@ void trn_scaler_clear(trn_scaler_t *scaler)
     free(scaler->scale);
     scaler->mean = scaler->scale = NULL;
     scaler->n_features = 0;
+}
+
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int trn_imputer_fit(trn_imputer_t *imputer, trn_impute_t kind, const double *x, int n_features,
+                    const int *rows, int n_rows)
+{
+    trn_imputer_clear(imputer);
+    imputer->fill = calloc((size_t)n_features + 1, sizeof *imputer->fill);
+    double *col = malloc(((size_t)n_rows + 1) * sizeof *col);
+    if (!imputer->fill || !col) {
+        free(col);
+        trn_imputer_clear(imputer);
+        return SW_ENOMEM;
+    }
+    imputer->n_features = n_features;
+    imputer->kind = kind;
+    for (int f = 0; f < n_features; f++) {
+        int m = 0;
+        for (int i = 0; i < n_rows; i++) {
+            double v = x[(size_t)(rows ? rows[i] : i) * (size_t)n_features + (size_t)f];
+            if (!isnan(v))
+                col[m++] = v;
+        }
+        double fill = 0.0;
+        if (m > 0 && kind == TRN_IMPUTE_MEDIAN) {
+            qsort(col, (size_t)m, sizeof *col, s_cmp_double);
+            fill = m % 2 ? col[m / 2] : 0.5 * (col[m / 2 - 1] + col[m / 2]);
+        } else if (m > 0) {
+            for (int i = 0; i < m; i++)
+                fill += col[i];
+            fill /= m;
+        }
+        imputer->fill[f] = fill;
+    }
+    free(col);
+    return 0;
+}
+
+void trn_imputer_apply(const trn_imputer_t *imputer, double *x, int n_rows)
+{
+    int nf = imputer->n_features;
+    for (int i = 0; i < n_rows; i++) {
+        double *xr = x + (size_t)i * (size_t)nf;
+        for (int f = 0; f < nf; f++)
+            if (isnan(xr[f]))
+                xr[f] = imputer->fill[f];
+    }
+}
+
+void trn_imputer_clear(trn_imputer_t *imputer)
+{
+    free(imputer->fill);
+    imputer->fill = NULL;
+    imputer->n_features = 0;
 }
 
 /* Fisher-Yates shuffle of A[0..N-1] with RNG. */
@@ -532,4 +689,53 @@ out:
     free(labels);
     free(pos);
     return rc;
+}
+
+int trn_holdout_assign(int n, double frac, const int *classes, uint64_t seed, bool *is_test)
+{
+    if (!(frac > 0.0 && frac < 1.0) || n < 2)
+        return SW_EINVAL;
+    sw_rng_t rng;
+    sw_rng_seed2(&rng, seed, 3);
+    int *perm = malloc((size_t)n * sizeof *perm);
+    if (!perm)
+        return SW_ENOMEM;
+    memset(is_test, 0, (size_t)n * sizeof *is_test);
+    int total = 0;
+    if (!classes) {
+        int n_test = (int)ceil(frac * n - 1e-9);
+        if (n_test >= n) {
+            free(perm);
+            return SW_EINVAL;
+        }
+        for (int i = 0; i < n; i++)
+            perm[i] = i;
+        s_shuffle(perm, n, &rng);
+        for (int i = 0; i < n_test; i++)
+            is_test[perm[i]] = true;
+        free(perm);
+        return n_test;
+    }
+    int max_class = -1;
+    for (int i = 0; i < n; i++)
+        max_class = classes[i] > max_class ? classes[i] : max_class;
+    for (int c = 0; c <= max_class; c++) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (classes[i] == c)
+                perm[m++] = i;
+        if (m == 0)
+            continue;
+        int take = (int)floor(frac * m + 0.5);
+        if (take == 0 && frac * n >= 1.0 && m > 1)
+            take = 1;
+        if (take >= m)
+            take = m - 1;
+        s_shuffle(perm, m, &rng);
+        for (int i = 0; i < take; i++)
+            is_test[perm[i]] = true;
+        total += take;
+    }
+    free(perm);
+    return total > 0 && total < n ? total : SW_EINVAL;
 }
