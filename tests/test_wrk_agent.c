@@ -262,6 +262,10 @@ static void test_reconnect_when_coordinator_silent(void **state)
     s_send(fx, PROTO_ACK, "{\"attempt\": 11}");
     m = s_expect(fx, PROTO_REQUEST);
     proto_msg_destroy(&m);
+    /* the REQUEST may leave before the ACK is read: wait for the ACK itself */
+    uint64_t deadline = sw_clock_mono_ms() + 10000;
+    while (wrk_unacked(fx->wrk) != 0 && sw_clock_mono_ms() < deadline)
+        uv_run(&fx->loop, UV_RUN_ONCE);
     wrk_stop(fx->wrk, "test over");
     m = s_expect(fx, PROTO_BYE);
     proto_msg_destroy(&m);
