@@ -1,0 +1,406 @@
+/*  test_coord_tpe.c - the TPE sampler converges, stays in its domains, is deterministic
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include "tests/test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/sw_rng.h"
+#include "common/sw_spec.h"
+#include "coordinator/coord_sampler.h"
+#include "coordinator/coord_tpe.h"
+
+/* A spec with the given PARAMS object text, DIRECTION, SEED and SAMPLER options
+ * (object text or NULL). */
+static sw_spec_t *s_spec(const char *params, const char *direction, int seed, const char *sampler,
+                         const char *method)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"objective\":{\"metric\":\"v\",\"direction\":\"%s\"},"
+             "\"method\":\"%s\",\"seed\":%d,\"trainer\":{\"type\":\"function\"},"
+             "\"parameters\":%s%s%s}",
+             direction, method ? method : "tpe", seed, params, sampler ? ",\"sampler\":" : "",
+             sampler ? sampler : "");
+    sw_errs_t errs = {0};
+    sw_spec_t *spec = sw_spec_parse(text, strlen(text), NULL, &errs);
+    if (!spec) {
+        for (size_t i = 0; i < errs.count; i++)
+            print_error("spec: %s\n", errs.items[i]);
+        fail();
+    }
+    sw_errs_clear(&errs);
+    return spec;
+}
+
+/* A growing history that owns its params. */
+typedef struct {
+    coord_sampler_trial_t *t;
+    size_t n, cap;
+} s_hist_t;
+
+static void s_add(s_hist_t *h, int64_t number, cJSON *params, bool finished, double value)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 64;
+        h->t = realloc(h->t, h->cap * sizeof *h->t);
+        assert_non_null(h->t);
+    }
+    h->t[h->n++] = (coord_sampler_trial_t){.number = number, .params = params, .finished = finished,
+                                           .value = value};
+}
+
+static void s_free(s_hist_t *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        cJSON_Delete((cJSON *)h->t[i].params);
+    free(h->t);
+    memset(h, 0, sizeof *h);
+}
+
+static cJSON *s_propose(coord_tpe_t *tpe, int64_t number, const s_hist_t *h)
+{
+    int err = -1;
+    cJSON *p = coord_tpe_propose(tpe, number, h->t, h->n, &err);
+    assert_non_null(p);
+    assert_int_equal(err, 0);
+    return p;
+}
+
+static double s_num(const cJSON *p, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, name);
+    assert_non_null(v);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+/* Best of TRIALS trials minimising (x - 1.3)^2 on [-10, 10] (or maximising its
+ * negation); RANDOM_ONLY makes every trial a startup (random) one. */
+static double s_quadratic_run(int seed, int trials, bool random_only, bool maximize)
+{
+    const char *opts = random_only ? "{\"type\":\"tpe\",\"n_startup_trials\":100000}" : NULL;
+    sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":-10,\"high\":10}}",
+                             maximize ? "maximize" : "minimize", seed, opts, NULL);
+    coord_tpe_t *tpe = coord_tpe_new(spec, NULL);
+    assert_non_null(tpe);
+    s_hist_t h = {0};
+    double best = INFINITY;
+    for (int t = 0; t < trials; t++) {
+        cJSON *p = s_propose(tpe, t, &h);
+        double x = s_num(p, "x"), f = (x - 1.3) * (x - 1.3);
+        assert_true(x >= -10 && x <= 10);
+        best = fmin(best, f);
+        s_add(&h, t, p, true, maximize ? -f : f);
+    }
+    s_free(&h);
+    coord_tpe_destroy(&tpe);
+    coord_tpe_destroy(&tpe);   /* twice is fine */
+    sw_spec_destroy(&spec);
+    return best;
+}
+
+/* Walk through the API; 1-D quadratic: after 60 trials the best value is within
+ * 1e-2 of the optimum (|x - 1.3| <= 0.1, 0.5% of the range) for seeds 0-4, and on
+ * average at least 10 times better than random search's with the same budget. */
+static void test_converges(void **state)
+{
+    (void)state;
+    double sum_tpe = 0, sum_rnd = 0;
+    for (int seed = 0; seed < 5; seed++) {
+        double b = s_quadratic_run(seed, 60, false, false);
+        double r = s_quadratic_run(seed, 60, true, false);
+        if (b > 1e-2)
+            fail_msg("seed %d: best after 60 TPE trials %.3g > 1e-2", seed, b);
+        sum_tpe += b;
+        sum_rnd += r;
+    }
+    assert_true(sum_tpe * 10 < sum_rnd);
+}
+
+/* maximize: the value handed in is -(x-1.3)^2, so the maximum is at x = 1.3. */
+static void test_maximize(void **state)
+{
+    (void)state;
+    for (int seed = 0; seed < 3; seed++)
+        assert_true(s_quadratic_run(seed, 60, false, true) <= 1e-2);
+}
+
+/* Startup trials equal the random sampler's proposals, call for call. */
+static void test_startup_is_random(void **state)
+{
+    (void)state;
+    const char *params = "{\"a\":{\"type\":\"float\",\"low\":0.001,\"high\":1,\"log\":true},"
+                         "\"b\":{\"type\":\"int\",\"low\":1,\"high\":9},"
+                         "\"c\":{\"type\":\"categorical\",\"values\":[\"x\",\"y\",3]}}";
+    sw_spec_t *ts = s_spec(params, "minimize", 42, NULL, "tpe");
+    sw_spec_t *rs = s_spec(params, "minimize", 42, NULL, "random");
+    coord_tpe_t *tpe = coord_tpe_new(ts, NULL);
+    coord_sampler_t *rnd = coord_sampler_new(rs);
+    assert_non_null(rnd);
+    s_hist_t h = {0};
+    for (int t = 0; t < 10; t++) {
+        int err;
+        cJSON *a = s_propose(tpe, t, &h);
+        cJSON *b = coord_sampler_propose(rnd, t, NULL, 0, &err);
+        assert_true(cJSON_Compare(a, b, true));
+        cJSON_Delete(b);
+        s_add(&h, t, a, true, (double)t);
+    }
+    s_free(&h);
+    coord_tpe_destroy(&tpe);
+    coord_sampler_destroy(&rnd);
+    sw_spec_destroy(&ts);
+    sw_spec_destroy(&rs);
+}
+
+/* Int, stepped float, log int and categorical values stay on their domains over
+ * 2,000 proposals (inclusive bounds, step lattices, log ranges), both modes. */
+static void test_domains(void **state)
+{
+    (void)state;
+    const char *params =
+        "{\"f\":{\"type\":\"float\",\"low\":0.5,\"high\":2.5,\"step\":0.25},"
+        "\"i\":{\"type\":\"int\",\"low\":-3,\"high\":12,\"step\":3},"
+        "\"l\":{\"type\":\"int\",\"low\":1,\"high\":1000,\"log\":true},"
+        "\"u\":{\"type\":\"float\",\"low\":1e-5,\"high\":1e-1,\"log\":true},"
+        "\"c\":{\"type\":\"categorical\",\"values\":[\"relu\",\"tanh\",16,true]}}";
+    for (int mv = 0; mv < 2; mv++) {
+        sw_spec_t *spec = s_spec(params, "minimize", 7, mv ? "{\"type\":\"tpe\",\"multivariate\":true}"
+                                                           : NULL, NULL);
+        coord_tpe_t *tpe = coord_tpe_new(spec, NULL);
+        s_hist_t h = {0};
+        int seen_c[4] = {0}, seen_hi = 0, seen_lo = 0;
+        for (int t = 0; t < 2000; t++) {
+            cJSON *p = s_propose(tpe, t, &h);
+            for (int k = 0; k < spec->n_params; k++) {
+                const sw_param_t *pa = &spec->params[k];
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, pa->name);
+                if (!sw_param_contains(pa, v))
+                    fail_msg("trial %d: %s out of its domain", t, pa->name);
+            }
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(p, "c");
+            for (int k = 0; k < 4; k++)
+                seen_c[k] += sw_json_equal(c, cJSON_GetArrayItem(spec->params[0].values, k));
+            seen_hi += s_num(p, "i") == 12;
+            seen_lo += s_num(p, "i") == -3;
+            double f = s_num(p, "f") + 0.1 * s_num(p, "i") + log10(s_num(p, "l"))
+                     + (cJSON_IsString(c) && !strcmp(c->valuestring, "tanh") ? 0 : 1);
+            s_add(&h, t, p, true, f);
+        }
+        for (int k = 0; k < 4; k++)
+            assert_true(seen_c[k] > 0);
+        assert_true(seen_hi > 0 && seen_lo > 0);
+        s_free(&h);
+        coord_tpe_destroy(&tpe);
+        sw_spec_destroy(&spec);
+    }
+}
+
+/* A parameter whose `when` is not met is absent; when met, present. */
+static void test_conditional(void **state)
+{
+    (void)state;
+    const char *params =
+        "{\"opt\":{\"type\":\"categorical\",\"values\":[\"adam\",\"sgd\"]},"
+        "\"momentum\":{\"type\":\"float\",\"low\":0,\"high\":0.99,\"when\":{\"opt\":\"sgd\"}},"
+        "\"lr\":{\"type\":\"float\",\"low\":1e-4,\"high\":1e-1,\"log\":true}}";
+    for (int mv = 0; mv < 2; mv++) {
+        sw_spec_t *spec = s_spec(params, "minimize", 3, mv ? "{\"type\":\"tpe\",\"multivariate\":true}"
+                                                           : NULL, NULL);
+        coord_tpe_t *tpe = coord_tpe_new(spec, NULL);
+        s_hist_t h = {0};
+        int n_sgd = 0, n_adam = 0;
+        for (int t = 0; t < 300; t++) {
+            cJSON *p = s_propose(tpe, t, &h);
+            const char *opt = cJSON_GetObjectItemCaseSensitive(p, "opt")->valuestring;
+            bool has_m = cJSON_GetObjectItemCaseSensitive(p, "momentum") != NULL;
+            assert_non_null(cJSON_GetObjectItemCaseSensitive(p, "lr"));
+            if (!strcmp(opt, "sgd")) {
+                assert_true(has_m);
+                n_sgd++;
+            } else {
+                assert_false(has_m);
+                n_adam++;
+            }
+            double lr = s_num(p, "lr");
+            double v = fabs(log10(lr) + 2) + (has_m ? fabs(s_num(p, "momentum") - 0.9) : 0.5);
+            s_add(&h, t, p, true, v);
+        }
+        assert_true(n_sgd > 0 && n_adam > 0);
+        s_free(&h);
+        coord_tpe_destroy(&tpe);
+        sw_spec_destroy(&spec);
+    }
+}
+
+/* NaN and infinite values never crash and never make the good set: with the only
+ * finite values far from 0 and NaN/inf trials at 0, proposals stay away from 0. */
+static void test_nonfinite(void **state)
+{
+    (void)state;
+    sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":-10,\"high\":10}}", "minimize", 5,
+                             NULL, NULL);
+    coord_tpe_t *tpe = coord_tpe_new(spec, NULL);
+    s_hist_t h = {0};
+    const double bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int t = 0; t < 60; t++) {
+        double x = t % 2 ? 0.01 * (t % 7) : 8.0 + 0.02 * t / 60.0;
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "x", x);
+        s_add(&h, t, p, true, t % 2 ? bad[t % 3] : 1.0 + (8.5 - x));
+    }
+    int near_good = 0;
+    for (int k = 0; k < 40; k++) {
+        cJSON *p = s_propose(tpe, 60 + k, &h);
+        double x = s_num(p, "x");
+        assert_true(isfinite(x) && x >= -10 && x <= 10);
+        near_good += fabs(x - 8.2) < 1.5;
+        cJSON_Delete(p);
+    }
+    assert_true(near_good >= 30);
+    s_free(&h);
+    coord_tpe_destroy(&tpe);
+    sw_spec_destroy(&spec);
+}
+
+/* Same seed + history (in any order) -> byte-identical JSON. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    const char *params = "{\"x\":{\"type\":\"float\",\"low\":-5,\"high\":5},"
+                         "\"n\":{\"type\":\"int\",\"low\":1,\"high\":64,\"log\":true},"
+                         "\"k\":{\"type\":\"categorical\",\"values\":[\"a\",\"b\",\"c\"]}}";
+    for (int mv = 0; mv < 2; mv++) {
+        sw_spec_t *spec = s_spec(params, "minimize", 11, mv ? "{\"type\":\"tpe\",\"multivariate\":true}"
+                                                            : NULL, NULL);
+        coord_tpe_t *a = coord_tpe_new(spec, NULL), *b = coord_tpe_new(spec, NULL);
+        s_hist_t h = {0};
+        sw_rng_t rng;
+        sw_rng_seed(&rng, 99);
+        for (int t = 0; t < 80; t++) {
+            cJSON *p = s_propose(a, t, &h);
+            s_add(&h, t, p, t % 9 != 4, s_num(p, "x") * s_num(p, "x") + log(s_num(p, "n")));
+        }
+        cJSON *p1 = s_propose(a, 80, &h);
+        char *j1 = cJSON_PrintUnformatted(p1);
+        /* shuffle the history */
+        for (size_t i = h.n - 1; i > 0; i--) {
+            size_t j = (size_t)sw_rng_below(&rng, i + 1);
+            coord_sampler_trial_t tmp = h.t[i];
+            h.t[i] = h.t[j];
+            h.t[j] = tmp;
+        }
+        cJSON *p2 = s_propose(b, 80, &h), *p3 = s_propose(a, 80, &h);
+        char *j2 = cJSON_PrintUnformatted(p2), *j3 = cJSON_PrintUnformatted(p3);
+        assert_string_equal(j1, j2);
+        assert_string_equal(j1, j3);
+        free(j1);
+        free(j2);
+        free(j3);
+        cJSON_Delete(p1);
+        cJSON_Delete(p2);
+        cJSON_Delete(p3);
+        s_free(&h);
+        coord_tpe_destroy(&a);
+        coord_tpe_destroy(&b);
+        sw_spec_destroy(&spec);
+    }
+}
+
+/* Constant liar: 8 proposals asked while 8 trials are pending (each added to the
+ * history as pending before the next ask) are not all within 0.05 of each other;
+ * and the proposals differ from the liar-free ones. */
+static void test_constant_liar(void **state)
+{
+    (void)state;
+    sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":-10,\"high\":10}}", "minimize", 2,
+                             NULL, NULL);
+    coord_tpe_t *tpe = coord_tpe_new(spec, NULL);
+    s_hist_t h = {0};
+    for (int t = 0; t < 40; t++) {
+        cJSON *p = s_propose(tpe, t, &h);
+        double x = s_num(p, "x");
+        s_add(&h, t, p, true, (x - 3) * (x - 3));
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < 8; k++) {
+        cJSON *p = s_propose(tpe, 40 + k, &h);
+        double x = s_num(p, "x");
+        lo = fmin(lo, x);
+        hi = fmax(hi, x);
+        s_add(&h, 40 + k, p, false, NAN);    /* pending */
+    }
+    assert_true(hi - lo > 0.05);
+    s_free(&h);
+    coord_tpe_destroy(&tpe);
+    sw_spec_destroy(&spec);
+}
+
+/* Bad options are rejected with one message each, naming the option. */
+static void test_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *opts, *msg;
+    } cases[] = {
+        {"{\"type\":\"tpe\",\"n_ei_candidates\":0}", "sampler.n_ei_candidates: must be an integer >= 1"},
+        {"{\"type\":\"tpe\",\"n_ei_candidates\":2.5}", "sampler.n_ei_candidates: must be an integer >= 1"},
+        {"{\"type\":\"tpe\",\"n_startup_trials\":-1}", "sampler.n_startup_trials: must be an integer >= 0"},
+        {"{\"type\":\"tpe\",\"gamma\":0}", "sampler.gamma: must be a number > 0 and <= 1"},
+        {"{\"type\":\"tpe\",\"gamma\":1.5}", "sampler.gamma: must be a number > 0 and <= 1"},
+        {"{\"type\":\"tpe\",\"prior_weight\":0}", "sampler.prior_weight: must be a finite number > 0"},
+        {"{\"type\":\"tpe\",\"multivariate\":1}", "sampler.multivariate: must be true or false"},
+        {"{\"type\":\"tpe\",\"constant_liar\":\"yes\"}", "sampler.constant_liar: must be true or false"},
+        {"{\"type\":\"grid\"}", "sampler.type: must be \"tpe\" for the tpe sampler"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}", "minimize", 0,
+                                 cases[i].opts, NULL);
+        sw_errs_t errs = {0};
+        assert_null(coord_tpe_new(spec, &errs));
+        assert_int_equal(errs.count, 1);
+        assert_string_equal(errs.items[0], cases[i].msg);
+        sw_errs_clear(&errs);
+        sw_spec_destroy(&spec);
+    }
+    sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}", "minimize", 0,
+                             "{\"type\":\"tpe\",\"bogus\":1,\"gamma\":2}", NULL);
+    sw_errs_t errs = {0};
+    assert_null(coord_tpe_new(spec, &errs));
+    assert_int_equal(errs.count, 2);
+    assert_non_null(strstr(errs.items[0], "sampler.bogus: unknown option"));
+    sw_errs_clear(&errs);
+    sw_spec_destroy(&spec);
+    spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}", "minimize", 0,
+                  "{\"type\":\"tpe\",\"n_startup_trials\":5,\"n_ei_candidates\":48,\"gamma\":0.25,"
+                  "\"multivariate\":true,\"prior_weight\":0.5,\"constant_liar\":false}", NULL);
+    coord_tpe_t *tpe = coord_tpe_new(spec, &errs);
+    assert_non_null(tpe);
+    assert_int_equal(errs.count, 0);
+    int err = 0;
+    assert_null(coord_tpe_propose(tpe, -1, NULL, 0, &err));
+    assert_int_equal(err, SW_EINVAL);
+    coord_tpe_destroy(&tpe);
+    sw_spec_destroy(&spec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_converges),
+        cmocka_unit_test(test_maximize),
+        cmocka_unit_test(test_startup_is_random),
+        cmocka_unit_test(test_domains),
+        cmocka_unit_test(test_conditional),
+        cmocka_unit_test(test_nonfinite),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_constant_liar),
+        cmocka_unit_test(test_options),
+    };
+    return cmocka_run_group_tests_name("coord_tpe", tests, NULL, NULL);
+}
