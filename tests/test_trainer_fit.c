@@ -93,11 +93,15 @@ static void test_seed_network_reaches_074_on_pima(void **state)
     assert_int_equal(res.epochs_run, 30);
     assert_false(res.stopped_early);
     /* metrics, in order, on every epoch line */
-    assert_int_equal(log->epochs[0].n, 4);
-    assert_string_equal(log->epochs[0].name[0], "loss");
-    assert_string_equal(log->epochs[0].name[1], "accuracy");
-    assert_string_equal(log->epochs[0].name[2], "val_loss");
-    assert_string_equal(log->epochs[0].name[3], "val_accuracy");
+    static const char *const names[] = {"loss", "accuracy", "precision", "recall", "f1", "auc",
+                                        "log_loss", "val_loss", "val_accuracy", "val_precision",
+                                        "val_recall", "val_f1", "val_auc", "val_log_loss"};
+    assert_int_equal(log->epochs[0].n, 14);
+    for (int i = 0; i < 14; i++)
+        assert_string_equal(log->epochs[0].name[i], names[i]);
+    /* without L2 the loss is the log loss */
+    assert_float_equal(log->epochs[3].value[0], log->epochs[3].value[6], 1e-12);
+    assert_float_equal(log->epochs[3].value[7], log->epochs[3].value[13], 1e-12);
     /* seed 7 reaches val_accuracy 0.8031 (204 of the 254 validation rows); the loss falls */
     const double *va = trn_metrics_get(&res.final, "val_accuracy");
     assert_non_null(va);
@@ -290,14 +294,14 @@ static void test_config_check_messages(void **state)
                       " \"units\": {\"type\": \"int\", \"low\": 4, \"high\": 32}}", none);
 
     static const char *const e1[] = {"trainer.layers[0]: must be an integer >= 1",
-                                     "trainer.optimizer: unknown optimizer 'adamx' (expected sgd, adam, rmsprop)",
+                                     "trainer.optimizer: unknown optimizer 'adamx' (expected sgd, adam, rmsprop, adagrad, adamw)",
                                      "trainer.batch_size: must be an integer >= 1", NULL};
     s_check("{\"type\": \"mlp\", \"dataset\": \"d.csv\", \"layers\": [0, 4], \"optimizer\": \"adamx\","
             " \"batch_size\": 2.5}", NULL, e1);
 
     static const char *const e2[] = {"trainer.lr: must be a number > 0",
                                      "trainer.validation_split: must be a number in [0, 1)",
-                                     "trainer.activation: unknown activation 'softmax' (expected relu, sigmoid, tanh, linear)",
+                                     "trainer.activation: unknown activation 'softmax' (expected relu, leaky_relu, elu, tanh, sigmoid, linear)",
                                      "trainer.foo: unknown setting",
                                      "trainer.dataset: required (a CSV file path)", NULL};
     s_check("{\"type\": \"mlp\", \"lr\": -1, \"validation_split\": 1, \"activation\": \"softmax\","
@@ -318,7 +322,7 @@ static void test_config_check_messages(void **state)
             " \"loss\": \"binary_crossentropy\"}", NULL, e4);
 
     static const char *const e5[] = {"parameters.foo: the mlp trainer has no setting 'foo'",
-                                     "parameters.optimizer.values[1]: unknown optimizer 'adamx' (expected sgd, adam, rmsprop)",
+                                     "parameters.optimizer.values[1]: unknown optimizer 'adamx' (expected sgd, adam, rmsprop, adagrad, adamw)",
                                      "parameters.lr.low: must be a number > 0",
                                      "parameters.batch_size.values[0]: must be an integer >= 1", NULL};
     s_check(SEED_NET, "{\"foo\": {\"type\": \"float\", \"low\": 0, \"high\": 1},"

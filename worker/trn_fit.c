@@ -33,8 +33,11 @@
 /* Settings whose defaults depend on others, or that combine (units, hidden_layers). */
 typedef struct {
     bool task_set, loss_set, out_set, lr_set;
-    bool mom_set, nesterov_set, beta1_set, beta2_set, rho_set, eps_set;
-    double lr, momentum, beta_1, beta_2, rho, epsilon;
+    bool mom_set, nesterov_set, beta1_set, beta2_set, rho_set, eps_set, wd_set, iav_set;
+    double lr, momentum, beta_1, beta_2, rho, epsilon, weight_decay, iav;
+    double dropout;                 /* one rate for every hidden layer; < 0 = not given */
+    int dropout_n;                  /* rates given as an array, -1 = not an array */
+    bool test_strat_set;
     bool nesterov;
     int units;                      /* 0 = not given */
     int hidden_layers;              /* -1 = not given */
@@ -120,8 +123,8 @@ static int s_act(const cJSON *it, const char *path, bool output, trn_act_t *out,
         return 1;
     trn_act_t a;
     if (trn_act_parse(s, &a) < 0 || (!output && a == TRN_ACT_SOFTMAX)) {
-        sw_errs_add(errs, "%s: unknown activation '%s' (expected relu, sigmoid, tanh, linear%s)",
-                    path, s, output ? ", softmax" : "");
+        sw_errs_add(errs, "%s: unknown activation '%s' (expected relu, leaky_relu, elu, tanh, "
+                    "sigmoid, linear%s)", path, s, output ? ", softmax" : "");
         return 1;
     }
     *out = a;
@@ -141,7 +144,8 @@ static char *s_strdup(const char *s)
 static const char *const s_param_fields[] = {
     "batch_size", "epochs", "optimizer", "lr", "momentum", "nesterov", "activation",
     "output_activation", "validation_split", "loss", "beta_1", "beta_2", "rho", "epsilon",
-    "shuffle", "standardize", NULL};
+    "shuffle", "standardize", "dropout", "l2", "kernel_initializer", "weight_decay",
+    "initial_accumulator_value", NULL};
 
 /* units_K with 1 <= K <= TRN_MAX_LAYERS: returns K, else 0. */
 static int s_units_index(const char *name)
@@ -161,6 +165,23 @@ static bool s_param_known(const char *name)
     return strcmp(name, "units") == 0 || strcmp(name, "hidden_layers") == 0 ||
            strcmp(name, "patience") == 0 || strcmp(name, "min_delta") == 0 ||
            s_units_index(name) > 0;
+}
+
+/* Mode name: auto | min | max. */
+static int s_mode(const cJSON *f, const char *p, trn_mode_t *mode, sw_errs_t *errs)
+{
+    const char *s;
+    if (s_string(f, p, &s, errs))
+        return 1;
+    if (strcmp(s, "auto") == 0)
+        *mode = TRN_MODE_AUTO;
+    else if (strcmp(s, "min") == 0)
+        *mode = TRN_MODE_MIN;
+    else if (strcmp(s, "max") == 0)
+        *mode = TRN_MODE_MAX;
+    else
+        return sw_errs_add(errs, "%s: unknown mode '%s' (expected auto, min, max)", p, s) == 0;
+    return 0;
 }
 
 static void s_es_defaults(trn_early_stop_t *es)
@@ -200,23 +221,114 @@ static int s_early_stopping(trn_config_t *cfg, const cJSON *it, const char *path
         } else if (strcmp(f->string, "min_delta") == 0) {
             bad += s_num(f, p, 0.0, false, INFINITY, false, &es->min_delta, errs);
         } else if (strcmp(f->string, "mode") == 0) {
-            const char *s;
-            if (s_string(f, p, &s, errs))
-                bad++;
-            else if (strcmp(s, "auto") == 0)
-                es->mode = TRN_MODE_AUTO;
-            else if (strcmp(s, "min") == 0)
-                es->mode = TRN_MODE_MIN;
-            else if (strcmp(s, "max") == 0)
-                es->mode = TRN_MODE_MAX;
-            else
-                bad += sw_errs_add(errs, "%s: unknown mode '%s' (expected auto, min, max)", p, s) == 0;
+            bad += s_mode(f, p, &es->mode, errs);
         } else if (strcmp(f->string, "restore_best_weights") == 0) {
             bad += s_bool(f, p, &es->restore_best_weights, errs);
         } else {
             bad += sw_errs_add(errs, "%s: unknown setting", p) == 0;
         }
     }
+    return bad;
+}
+
+static int s_schedule(trn_config_t *cfg, const cJSON *it, const char *path, sw_errs_t *errs)
+{
+    trn_schedule_t *sc = &cfg->schedule;
+    memset(sc, 0, sizeof *sc);
+    if (cJSON_IsNull(it))
+        return 0;
+    if (!cJSON_IsObject(it)) {
+        sw_errs_add(errs, "%s: must be an object with a \"type\" (step, cosine, plateau)", path);
+        return 1;
+    }
+    char p[S_PATH_MAX];
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
+    s_path(p, path, "type");
+    const char *t;
+    if (!type) {
+        sw_errs_add(errs, "%s: required (step, cosine, plateau)", p);
+        return 1;
+    }
+    if (s_string(type, p, &t, errs))
+        return 1;
+    if (strcmp(t, "step") == 0)
+        sc->kind = TRN_SCHED_STEP;
+    else if (strcmp(t, "cosine") == 0)
+        sc->kind = TRN_SCHED_COSINE;
+    else if (strcmp(t, "plateau") == 0)
+        sc->kind = TRN_SCHED_PLATEAU;
+    else {
+        sw_errs_add(errs, "%s: unknown schedule '%s' (expected step, cosine, plateau)", p, t);
+        return 1;
+    }
+    sc->factor = sc->kind == TRN_SCHED_PLATEAU ? 0.1 : 0.5;
+    sc->every = 10;
+    sc->patience = 10;
+    sc->min_delta = 1e-4;
+    snprintf(sc->monitor, sizeof sc->monitor, "val_loss");
+    int bad = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, it) {
+        const char *k = f->string;
+        s_path(p, path, k);
+        bool step = sc->kind == TRN_SCHED_STEP, cos = sc->kind == TRN_SCHED_COSINE,
+             pl = sc->kind == TRN_SCHED_PLATEAU;
+        if (strcmp(k, "type") == 0)
+            continue;
+        if (strcmp(k, "factor") == 0 && (step || pl))
+            bad += s_num(f, p, 0.0, true, 1.0, true, &sc->factor, errs);
+        else if (strcmp(k, "every") == 0 && step)
+            bad += s_int(f, p, 1, 1000000, &sc->every, errs);
+        else if (strcmp(k, "alpha") == 0 && cos)
+            bad += s_num(f, p, 0.0, false, 1.0, false, &sc->alpha, errs);
+        else if (strcmp(k, "decay_steps") == 0 && cos)
+            bad += s_int(f, p, 1, 1000000000, &sc->decay_steps, errs);
+        else if (strcmp(k, "monitor") == 0 && pl) {
+            const char *m;
+            if (s_string(f, p, &m, errs))
+                bad++;
+            else if (!*m || strlen(m) >= sizeof sc->monitor)
+                bad += sw_errs_add(errs, "%s: must be a metric name", p) == 0;
+            else
+                snprintf(sc->monitor, sizeof sc->monitor, "%s", m);
+        } else if (strcmp(k, "patience") == 0 && pl)
+            bad += s_int(f, p, 0, 1000000, &sc->patience, errs);
+        else if (strcmp(k, "min_delta") == 0 && pl)
+            bad += s_num(f, p, 0.0, false, INFINITY, false, &sc->min_delta, errs);
+        else if (strcmp(k, "cooldown") == 0 && pl)
+            bad += s_int(f, p, 0, 1000000, &sc->cooldown, errs);
+        else if (strcmp(k, "min_lr") == 0 && pl)
+            bad += s_num(f, p, 0.0, false, INFINITY, false, &sc->min_lr, errs);
+        else if (strcmp(k, "mode") == 0 && pl)
+            bad += s_mode(f, p, &sc->mode, errs);
+        else
+            bad += sw_errs_add(errs, "%s: unknown setting for a %s schedule", p, t) == 0;
+    }
+    return bad;
+}
+
+static int s_dropout(trn_config_t *cfg, s_pending_t *pd, const cJSON *it, const char *path,
+                     sw_errs_t *errs)
+{
+    if (cJSON_IsNumber(it)) {
+        pd->dropout_n = -1;
+        return s_num(it, path, 0.0, false, 1.0, true, &pd->dropout, errs);
+    }
+    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) > TRN_MAX_LAYERS) {
+        sw_errs_add(errs, "%s: must be a rate in [0, 1) or an array of one rate per hidden layer",
+                    path);
+        return 1;
+    }
+    int bad = 0, i = 0;
+    char p[S_PATH_MAX];
+    const cJSON *v;
+    pd->dropout = -1.0;
+    cJSON_ArrayForEach(v, it) {
+        snprintf(p, sizeof p, "%s[%d]", path, i);
+        bad += s_num(v, p, 0.0, false, 1.0, true, &cfg->dropout[i], errs);
+        i++;
+    }
+    pd->dropout_n = i;
     return bad;
 }
 
@@ -373,10 +485,67 @@ static int s_set(trn_config_t *cfg, s_pending_t *pd, const char *key, const cJSO
         if (s_string(it, path, &s, errs))
             return 1;
         if (trn_opt_parse(s, &cfg->opt.kind) < 0) {
-            sw_errs_add(errs, "%s: unknown optimizer '%s' (expected sgd, adam, rmsprop)", path, s);
+            sw_errs_add(errs, "%s: unknown optimizer '%s' (expected sgd, adam, rmsprop, adagrad, "
+                        "adamw)", path, s);
             return 1;
         }
         return 0;
+    }
+    if (strcmp(key, "kernel_initializer") == 0) {
+        if (s_string(it, path, &s, errs))
+            return 1;
+        if (trn_init_parse(s, &cfg->init) < 0) {
+            sw_errs_add(errs, "%s: unknown initializer '%s' (expected glorot_uniform, he_normal)",
+                        path, s);
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "dropout") == 0)
+        return s_dropout(cfg, pd, it, path, errs);
+    if (strcmp(key, "l2") == 0)
+        return s_num(it, path, 0.0, false, INFINITY, false, &cfg->l2, errs);
+    if (strcmp(key, "weight_decay") == 0) {
+        pd->wd_set = true;
+        return s_num(it, path, 0.0, false, INFINITY, false, &pd->weight_decay, errs);
+    }
+    if (strcmp(key, "initial_accumulator_value") == 0) {
+        pd->iav_set = true;
+        return s_num(it, path, 0.0, false, INFINITY, false, &pd->iav, errs);
+    }
+    if (strcmp(key, "lr_schedule") == 0)
+        return s_schedule(cfg, it, path, errs);
+    if (strcmp(key, "validation_stratified") == 0)
+        return s_bool(it, path, &cfg->validation_stratified, errs);
+    if (strcmp(key, "impute") == 0) {
+        if (s_string(it, path, &s, errs))
+            return 1;
+        if (strcmp(s, "none") == 0)
+            cfg->impute = TRN_IMPUTE_NONE;
+        else if (strcmp(s, "mean") == 0)
+            cfg->impute = TRN_IMPUTE_MEAN;
+        else if (strcmp(s, "median") == 0)
+            cfg->impute = TRN_IMPUTE_MEDIAN;
+        else {
+            sw_errs_add(errs, "%s: unknown strategy '%s' (expected none, mean, median)", path, s);
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "test_split") == 0)
+        return s_num(it, path, 0.0, false, 1.0, true, &cfg->test_split, errs);
+    if (strcmp(key, "test_seed") == 0) {
+        double v;
+        if (!s_integral(it, &v) || v < 0) {
+            sw_errs_add(errs, "%s: must be an integer >= 0", path);
+            return 1;
+        }
+        cfg->test_seed = (uint64_t)v;
+        return 0;
+    }
+    if (strcmp(key, "test_stratified") == 0) {
+        pd->test_strat_set = true;
+        return s_bool(it, path, &cfg->test_stratified, errs);
     }
     if (strcmp(key, "lr") == 0) {
         if (cJSON_IsNull(it)) {
@@ -451,16 +620,12 @@ static void s_defaults(trn_config_t *cfg, s_pending_t *pd)
     cfg->epochs = 10;
     cfg->shuffle = true;
     cfg->standardize = true;
+    cfg->test_stratified = true;
     pd->hidden_layers = -1;
+    pd->dropout = -1.0;
+    pd->dropout_n = -1;
 }
 
-static bool s_metric_max(const char *monitor)
-{
-    const char *base = strncmp(monitor, "val_", 4) == 0 ? monitor + 4 : monitor;
-    return strcmp(base, "accuracy") == 0 || strcmp(base, "auc") == 0 ||
-           strcmp(base, "precision") == 0 || strcmp(base, "recall") == 0 ||
-           strcmp(base, "f1") == 0;
-}
 
 /* Fill dependent defaults and check combinations. CHECK_SPLIT: a val_* monitor needs a
  * validation split (off when validation_split is itself a search-space parameter). */
@@ -533,21 +698,42 @@ static int s_finish(trn_config_t *cfg, s_pending_t *pd, const char *base, bool c
         o.rho = pd->rho;
     if (pd->eps_set)
         o.epsilon = pd->epsilon;
+    if (pd->wd_set)
+        o.weight_decay = pd->weight_decay;
+    if (pd->iav_set)
+        o.initial_accumulator_value = pd->iav;
     cfg->opt = o;
 
-    /* the monitored metric must exist */
-    if (cfg->early_stopping.enabled) {
-        const char *mon = cfg->early_stopping.monitor;
-        const char *b = strncmp(mon, "val_", 4) == 0 ? mon + 4 : mon;
-        bool known = strcmp(b, "loss") == 0 ||
-                     (cfg->task != TRN_TASK_REGRESSION && strcmp(b, "accuracy") == 0);
-        if (!known)
-            bad += sw_errs_add(errs, "%s.early_stopping.monitor: unknown metric '%s' (expected "
-                               "loss, val_loss%s)", base, mon,
-                               cfg->task != TRN_TASK_REGRESSION ? ", accuracy, val_accuracy" : "") == 0;
-        else if (b != mon && check_split && cfg->validation_split <= 0.0)
-            bad += sw_errs_add(errs, "%s.early_stopping.monitor: '%s' needs validation_split > 0",
-                               base, mon) == 0;
+    /* dropout: one rate for every hidden layer, or one per layer */
+    if (pd->dropout >= 0.0)
+        for (int i = 0; i < cfg->n_hidden; i++)
+            cfg->dropout[i] = pd->dropout;
+    else if (pd->dropout_n >= 0 && pd->dropout_n != cfg->n_hidden)
+        bad += sw_errs_add(errs, "%s.dropout: %d rate%s for %d hidden layer%s", base,
+                           pd->dropout_n, pd->dropout_n == 1 ? "" : "s", cfg->n_hidden,
+                           cfg->n_hidden == 1 ? "" : "s") == 0;
+    if (!pd->test_strat_set && cfg->task == TRN_TASK_REGRESSION)
+        cfg->test_stratified = false;
+
+    /* monitored metrics must be reported */
+    bool regression = cfg->task == TRN_TASK_REGRESSION;
+    bool has_lr = cfg->schedule.kind != TRN_SCHED_NONE;
+    const char *expect = regression ? "loss, mse, mae, r2 or val_ of one"
+                                    : "loss, accuracy, precision, recall, f1, auc, log_loss or "
+                                      "val_ of one";
+    const char *mons[2] = {cfg->early_stopping.enabled ? cfg->early_stopping.monitor : NULL,
+                           cfg->schedule.kind == TRN_SCHED_PLATEAU ? cfg->schedule.monitor : NULL};
+    const char *mon_paths[2] = {"early_stopping.monitor", "lr_schedule.monitor"};
+    for (int i = 0; i < 2; i++) {
+        const char *mon = mons[i];
+        if (!mon)
+            continue;
+        if (!trn_metrics_known(mon, regression, has_lr && i == 0))
+            bad += sw_errs_add(errs, "%s.%s: unknown metric '%s' (expected %s)", base, mon_paths[i],
+                               mon, expect) == 0;
+        else if (strncmp(mon, "val_", 4) == 0 && check_split && cfg->validation_split <= 0.0)
+            bad += sw_errs_add(errs, "%s.%s: '%s' needs validation_split > 0", base, mon_paths[i],
+                               mon) == 0;
     }
     cfg->csv.target_name = cfg->target_name;
     return bad;
@@ -688,51 +874,6 @@ int trn_cv_parse(const cJSON *cv_json, trn_cv_t *cv, sw_errs_t *errs)
     return bad;
 }
 
-/* ---- metrics ------------------------------------------------------------------- */
-
-void trn_metrics_set(trn_metrics_t *m, const char *name, double value)
-{
-    for (int i = 0; i < m->n; i++)
-        if (strcmp(m->name[i], name) == 0) {
-            m->value[i] = value;
-            return;
-        }
-    if (m->n == TRN_METRICS_MAX)
-        return;
-    snprintf(m->name[m->n], TRN_NAME_MAX, "%s", name);
-    m->value[m->n++] = value;
-}
-
-const double *trn_metrics_get(const trn_metrics_t *m, const char *name)
-{
-    for (int i = 0; i < m->n; i++)
-        if (strcmp(m->name[i], name) == 0)
-            return &m->value[i];
-    return NULL;
-}
-
-char *trn_metrics_json(const trn_metrics_t *m, int step, bool final)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON *mj = cJSON_CreateObject();
-    char *text = NULL;
-    if (!root || !mj) {
-        cJSON_Delete(root);
-        cJSON_Delete(mj);
-        return NULL;
-    }
-    if (final)
-        cJSON_AddTrueToObject(root, "final");
-    else
-        cJSON_AddNumberToObject(root, "step", step);
-    cJSON_AddItemToObject(root, "metrics", mj);
-    for (int i = 0; i < m->n; i++)
-        cJSON_AddNumberToObject(mj, m->name[i], m->value[i]);
-    text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return text;
-}
-
 /* ---- the fit ------------------------------------------------------------------- */
 
 static void s_err(char *err, size_t errlen, const char *fmt, ...)
@@ -754,6 +895,119 @@ static int s_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The targets as the network sees them. */
+typedef struct {
+    int k;                  /* network outputs */
+    int n_classes;          /* 0 for regression */
+    int *cls;               /* per data row: class index (classification), else NULL */
+    char **names;           /* N_CLASSES labels as text, owned */
+} s_targets_t;
+
+static void s_targets_clear(s_targets_t *t)
+{
+    if (t->names)
+        for (int c = 0; c < t->n_classes; c++)
+            free(t->names[c]);
+    free(t->names);
+    free(t->cls);
+    memset(t, 0, sizeof *t);
+}
+
+/* Classes of DATA's target for CFG's task: text labels in sorted order, 0/1 for binary,
+ * sorted distinct integers for multiclass. */
+static int s_targets(const trn_config_t *cfg, const trn_data_t *data, s_targets_t *t, char *err,
+                     size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    const int n = data->n_rows, tcol = data->target_col + 1;
+    t->k = 1;
+    if (cfg->task == TRN_TASK_REGRESSION)
+        return 0;
+    double *uniq = NULL;
+    t->cls = malloc(((size_t)n + 1) * sizeof *t->cls);
+    if (!t->cls)
+        goto nomem;
+    if (data->classes) {
+        t->n_classes = data->n_classes;
+        for (int r = 0; r < n; r++)
+            t->cls[r] = (int)data->y[r];
+        if (cfg->task == TRN_TASK_BINARY && data->n_classes != 2) {
+            s_err(err, errlen, "%s: column %d: task binary needs 2 classes, found %d ('%s', '%s'%s)",
+                  data->path, tcol, data->n_classes, data->classes[0],
+                  data->n_classes > 1 ? data->classes[1] : "", data->n_classes > 2 ? ", ..." : "");
+            s_targets_clear(t);
+            return SW_EDATA;
+        }
+        t->names = calloc((size_t)t->n_classes, sizeof *t->names);
+        if (!t->names)
+            goto nomem;
+        for (int c = 0; c < t->n_classes; c++)
+            if (!(t->names[c] = s_strdup(data->classes[c])))
+                goto nomem;
+    } else {
+        uniq = malloc(((size_t)n + 1) * sizeof *uniq);
+        if (!uniq)
+            goto nomem;
+        for (int r = 0; r < n; r++) {
+            double v = data->y[r];
+            if (cfg->task == TRN_TASK_BINARY && v != 0.0 && v != 1.0) {
+                s_err(err, errlen, "%s: row %d, column %d: label %g is not 0 or 1 (task binary)",
+                      data->path, data->line[r], tcol, v);
+                free(uniq);
+                s_targets_clear(t);
+                return SW_EDATA;
+            }
+            if (v != floor(v)) {
+                s_err(err, errlen, "%s: row %d, column %d: label %g is not an integer class (task "
+                      "multiclass)", data->path, data->line[r], tcol, v);
+                free(uniq);
+                s_targets_clear(t);
+                return SW_EDATA;
+            }
+            uniq[r] = v;
+        }
+        if (cfg->task == TRN_TASK_BINARY) {
+            uniq[0] = 0.0;
+            uniq[1] = 1.0;
+            t->n_classes = 2;
+        } else {
+            qsort(uniq, (size_t)n, sizeof *uniq, s_cmp_double);
+            for (int r = 0; r < n; r++)
+                if (r == 0 || uniq[r] != uniq[t->n_classes - 1])
+                    uniq[t->n_classes++] = uniq[r];
+        }
+        for (int r = 0; r < n; r++)
+            t->cls[r] = (int)((double *)bsearch(&data->y[r], uniq, (size_t)t->n_classes,
+                                                sizeof *uniq, s_cmp_double) - uniq);
+        t->names = calloc((size_t)t->n_classes, sizeof *t->names);
+        if (!t->names)
+            goto nomem;
+        for (int c = 0; c < t->n_classes; c++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%.17g", uniq[c]);
+            if (!(t->names[c] = s_strdup(buf)))
+                goto nomem;
+        }
+        free(uniq);
+        uniq = NULL;
+    }
+    if (cfg->task == TRN_TASK_MULTICLASS) {
+        if (t->n_classes < 2) {
+            s_err(err, errlen, "%s: column %d: a multiclass task needs at least 2 classes",
+                  data->path, tcol);
+            s_targets_clear(t);
+            return SW_EDATA;
+        }
+        t->k = t->n_classes;
+    }
+    return 0;
+nomem:
+    free(uniq);
+    s_targets_clear(t);
+    s_err(err, errlen, "out of memory");
+    return SW_ENOMEM;
+}
+
 /* Copy rows ROWS[0..N-1] of DATA into X (N x nf) and their targets into Y (N x K). */
 static void s_gather(const trn_data_t *data, const int *rows, int n, const int *cls, int k,
                      double *x, double *y)
@@ -771,21 +1025,19 @@ static void s_gather(const trn_data_t *data, const int *rows, int n, const int *
     }
 }
 
-/* Mean loss and accuracy of the model on N rows of X / Y, in chunks of max_batch. */
-static void s_evaluate(trn_mlp_t *mlp, const double *x, const double *y, int n, int nf, int k,
-                       double *loss, double *acc)
+/* Inference outputs of N rows of X into OUT (N x K) in chunks of max_batch; returns the
+ * mean loss (with the L2 penalty, as Keras' evaluate). */
+static double s_predict(trn_mlp_t *mlp, const double *x, const double *y, int n, int nf, int k,
+                        double *out)
 {
     double ls = 0.0;
-    long correct = 0;
     for (int b = 0; b < n; b += mlp->max_batch) {
         int nb = n - b < mlp->max_batch ? n - b : mlp->max_batch;
-        const double *xb = x + (size_t)b * (size_t)nf, *yb = y + (size_t)b * (size_t)k;
-        const double *out = trn_mlp_forward(mlp, xb, nb);
-        ls += trn_mlp_loss_sum(mlp, out, yb, nb);
-        correct += trn_mlp_correct(mlp, out, yb, nb);
+        const double *o = trn_mlp_forward(mlp, x + (size_t)b * (size_t)nf, nb);
+        ls += trn_mlp_loss_sum(mlp, o, y + (size_t)b * (size_t)k, nb);
+        memcpy(out + (size_t)b * (size_t)k, o, (size_t)nb * (size_t)k * sizeof *o);
     }
-    *loss = ls / n;
-    *acc = (double)correct / n;
+    return n > 0 ? ls / n + trn_mlp_penalty(mlp) : NAN;
 }
 
 static void s_shuffle(int *a, int n, sw_rng_t *rng)
@@ -798,135 +1050,213 @@ static void s_shuffle(int *a, int n, sw_rng_t *rng)
     }
 }
 
-int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv, int fold,
-            trn_report_fn *report, void *arg, trn_result_t *result, char *err, size_t errlen)
+int trn_fit_split_rows(const trn_config_t *cfg, const trn_data_t *data, int *tuning,
+                       int *n_tuning, int *test, int *n_test, char *err, size_t errlen)
+{
+    const int n = data->n_rows;
+    *n_tuning = *n_test = 0;
+    if (cfg->test_split <= 0.0) {
+        for (int r = 0; r < n; r++)
+            tuning[r] = r;
+        *n_tuning = n;
+        return 0;
+    }
+    s_targets_t t;
+    int rc = s_targets(cfg, data, &t, err, errlen);
+    if (rc < 0)
+        return rc;
+    bool *is_test = malloc(((size_t)n + 1) * sizeof *is_test);
+    if (!is_test) {
+        s_targets_clear(&t);
+        s_err(err, errlen, "out of memory");
+        return SW_ENOMEM;
+    }
+    rc = trn_holdout_assign(n, cfg->test_split, cfg->test_stratified ? t.cls : NULL,
+                            cfg->test_seed, is_test);
+    if (rc == SW_EINVAL) {
+        s_err(err, errlen, "%s: test_split %g of %d rows leaves no training or no test rows",
+              data->path, cfg->test_split, n);
+        rc = SW_EDATA;
+    } else if (rc == SW_ENOMEM) {
+        s_err(err, errlen, "out of memory");
+    } else {
+        for (int r = 0; r < n; r++) {
+            if (is_test[r])
+                test[(*n_test)++] = r;
+            else
+                tuning[(*n_tuning)++] = r;
+        }
+        rc = 0;
+    }
+    free(is_test);
+    s_targets_clear(&t);
+    return rc;
+}
+
+/* The learning rate for optimizer step STEP (0-based) of a schedule that depends on
+ * steps (cosine), per Keras' CosineDecay: lr0 ((1 - alpha) (1 + cos(pi p)) / 2 + alpha),
+ * p = min(step, decay_steps) / decay_steps (Loshchilov & Hutter, ICLR 2017, without
+ * restarts). */
+static double s_cosine_lr(const trn_schedule_t *sc, double lr0, int64_t step, int64_t total)
+{
+    double ds = sc->decay_steps > 0 ? (double)sc->decay_steps : (double)(total > 0 ? total : 1);
+    double p = fmin((double)step, ds) / ds;
+    return lr0 * ((1.0 - sc->alpha) * 0.5 * (1.0 + cos(M_PI * p)) + sc->alpha);
+}
+
+static trn_model_t *s_model_new(const trn_config_t *cfg, const trn_data_t *data, s_targets_t *t,
+                                const trn_imputer_t *imp, const trn_scaler_t *sc, trn_mlp_t **mlp)
+{
+    trn_model_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    size_t nf = (size_t)data->n_features;
+    m->task = cfg->task;
+    m->n_features = data->n_features;
+    m->n_cols = data->n_cols;
+    m->target_col = data->target_col;
+    if (data->names) {
+        m->names = calloc((size_t)data->n_cols, sizeof *m->names);
+        if (!m->names)
+            goto fail;
+        for (int c = 0; c < data->n_cols; c++)
+            if (!(m->names[c] = s_strdup(data->names[c])))
+                goto fail;
+    }
+    m->n_classes = t->n_classes;
+    m->classes = t->names;          /* taken over */
+    t->names = NULL;
+    if (imp->fill) {
+        m->impute = imp->kind;
+        if (!(m->fill = malloc(nf * sizeof *m->fill)))
+            goto fail;
+        memcpy(m->fill, imp->fill, nf * sizeof *m->fill);
+    }
+    if (sc->mean) {
+        m->mean = malloc(nf * sizeof *m->mean);
+        m->scale = malloc(nf * sizeof *m->scale);
+        if (!m->mean || !m->scale)
+            goto fail;
+        memcpy(m->mean, sc->mean, nf * sizeof *m->mean);
+        memcpy(m->scale, sc->scale, nf * sizeof *m->scale);
+    }
+    m->mlp = *mlp;                  /* taken over */
+    *mlp = NULL;
+    return m;
+fail:
+    trn_model_destroy(&m);
+    return NULL;
+}
+
+int trn_fit_rows(const trn_config_t *cfg, const trn_data_t *data, const int *train_rows,
+                 int n_train, const int *eval_rows, int n_eval, bool eval_as_val,
+                 trn_report_fn *report, void *arg, trn_result_t *result,
+                 trn_model_t **model_out, char *err, size_t errlen)
 {
     openblas_set_num_threads(1);
-    const int n = data->n_rows, nf = data->n_features, tcol = data->target_col + 1;
+    const int nf = data->n_features;
     const bool classify = cfg->task != TRN_TASK_REGRESSION;
-    int rc = 0, k = 1, n_classes = 0;
-    int *cls = NULL, *fold_of = NULL, *rows = NULL, *perm = NULL;
-    double *uniq = NULL, *xf = NULL, *yf = NULL, *xv = NULL, *yv = NULL, *xt = NULL,
-           *yt = NULL, *xb = NULL, *yb = NULL, *best_w = NULL;
+    const bool regression = !classify;
+    int rc = 0, k = 1;
+    int *rows = NULL, *perm = NULL;
+    double *xf = NULL, *yf = NULL, *xv = NULL, *yv = NULL, *xt = NULL, *yt = NULL,
+           *xb = NULL, *yb = NULL, *best_w = NULL, *ep_out = NULL, *ep_y = NULL, *pout = NULL;
     trn_mlp_t *mlp = NULL;
     trn_opt_t *opt = NULL;
     trn_scaler_t scaler = {0};
+    trn_imputer_t imputer = {0};
+    s_targets_t tg = {0};
     trn_result_t res;
     memset(&res, 0, sizeof res);
+    res.majority = NAN;
 
-    /* Targets: class indices for classification. */
-    if (classify) {
-        cls = malloc((size_t)n * sizeof *cls);
-        uniq = malloc((size_t)n * sizeof *uniq);
-        if (!cls || !uniq)
-            goto nomem;
-        for (int r = 0; r < n; r++) {
-            double v = data->y[r];
-            if (cfg->task == TRN_TASK_BINARY && v != 0.0 && v != 1.0) {
-                s_err(err, errlen, "%s: row %d, column %d: label %g is not 0 or 1 (task binary)",
-                      data->path, data->line[r], tcol, v);
-                rc = SW_EDATA;
-                goto out;
-            }
-            if (v != floor(v)) {
-                s_err(err, errlen, "%s: row %d, column %d: label %g is not an integer class (task "
-                      "multiclass)", data->path, data->line[r], tcol, v);
-                rc = SW_EDATA;
-                goto out;
-            }
-            uniq[r] = v;
-        }
-        if (cfg->task == TRN_TASK_BINARY) {
-            n_classes = 2;
-            for (int r = 0; r < n; r++)
-                cls[r] = (int)data->y[r];
-        } else {
-            qsort(uniq, (size_t)n, sizeof *uniq, s_cmp_double);
-            for (int r = 0; r < n; r++)
-                if (r == 0 || uniq[r] != uniq[n_classes - 1])
-                    uniq[n_classes++] = uniq[r];
-            if (n_classes < 2) {
-                s_err(err, errlen, "%s: column %d: a multiclass task needs at least 2 classes",
-                      data->path, tcol);
-                rc = SW_EDATA;
-                goto out;
-            }
-            for (int r = 0; r < n; r++)
-                cls[r] = (int)((double *)bsearch(&data->y[r], uniq, (size_t)n_classes,
-                                                 sizeof *uniq, s_cmp_double) - uniq);
-            k = n_classes;
-        }
-    }
+    if ((rc = s_targets(cfg, data, &tg, err, errlen)) < 0)
+        return rc;
+    k = tg.k;
+    const int *ycls = classify ? tg.cls : NULL;
 
-    /* Rows: training part (all rows, or every fold but FOLD) then held-out fold. */
-    rows = malloc((size_t)n * sizeof *rows);
+    /* Validation split: the last fraction of the training rows (of each class's rows
+     * with validation_stratified), before any shuffling. */
+    rows = malloc(((size_t)n_train + 1) * sizeof *rows);
     if (!rows)
         goto nomem;
-    int n_train = 0, n_test = 0;
-    if (cv) {
-        if (fold < 0 || fold >= cv->folds) {
-            s_err(err, errlen, "fold %d is out of range (cv.folds is %d)", fold, cv->folds);
-            rc = SW_EINVAL;
-            goto out;
-        }
-        if (cv->folds > n) {
-            s_err(err, errlen, "%s: cv.folds %d exceeds the %d data rows", data->path, cv->folds, n);
-            rc = SW_EDATA;
-            goto out;
-        }
-        fold_of = malloc((size_t)n * sizeof *fold_of);
-        if (!fold_of)
+    int n_fit = 0, n_val = 0;
+    if (cfg->validation_stratified && classify && cfg->validation_split > 0.0) {
+        int *cnt = calloc((size_t)tg.n_classes, sizeof *cnt), *seen = calloc((size_t)tg.n_classes,
+                                                                              sizeof *seen);
+        if (!cnt || !seen) {
+            free(cnt);
+            free(seen);
             goto nomem;
-        rc = trn_folds_assign(n, cv->folds, classify && cv->stratified ? cls : NULL, cv->seed,
-                              fold_of);
-        if (rc < 0)
-            goto out;
-        for (int r = 0; r < n; r++)
-            if (fold_of[r] != fold)
-                rows[n_train++] = r;
-        n_test = n - n_train;
-        for (int r = 0, j = n_train; r < n; r++)
-            if (fold_of[r] == fold)
-                rows[j++] = r;
+        }
+        for (int i = 0; i < n_train; i++)
+            cnt[tg.cls[train_rows[i]]]++;
+        for (int i = 0; i < n_train; i++) {
+            int c = tg.cls[train_rows[i]];
+            if (seen[c]++ < (int)floor((double)cnt[c] * (1.0 - cfg->validation_split)))
+                rows[n_fit++] = train_rows[i];
+        }
+        memset(seen, 0, (size_t)tg.n_classes * sizeof *seen);
+        n_val = n_fit;
+        for (int i = 0; i < n_train; i++) {
+            int c = tg.cls[train_rows[i]];
+            if (seen[c]++ >= (int)floor((double)cnt[c] * (1.0 - cfg->validation_split)))
+                rows[n_val++] = train_rows[i];
+        }
+        n_val -= n_fit;
+        free(cnt);
+        free(seen);
     } else {
-        for (int r = 0; r < n; r++)
-            rows[r] = r;
-        n_train = n;
+        memcpy(rows, train_rows, (size_t)n_train * sizeof *rows);
+        n_fit = (int)floor((double)n_train * (1.0 - cfg->validation_split));
+        n_val = n_train - n_fit;
     }
-    int n_fit = (int)floor((double)n_train * (1.0 - cfg->validation_split));
-    int n_val = n_train - n_fit;
     if (n_fit <= 0 || (cfg->validation_split > 0.0 && n_val <= 0)) {
         s_err(err, errlen, "%s: validation_split %g of %d training rows leaves no %s rows",
               data->path, cfg->validation_split, n_train, n_fit <= 0 ? "training" : "validation");
         rc = SW_EDATA;
         goto out;
     }
-    const int *fit_rows = rows, *val_rows = rows + n_fit, *test_rows = rows + n_train;
+    res.n_fit = n_fit;
+    res.n_val = n_val;
+    res.n_eval = n_eval;
 
-    /* Contiguous, standardized copies: fit, validation, held-out. */
+    /* Contiguous copies: fit, validation, held-out; imputed and standardized with
+     * statistics of the fit rows only. */
     int bs = cfg->batch_size < n_fit ? cfg->batch_size : n_fit;
     int max_batch = bs > 256 ? bs : 256;
+    int n_most = n_fit > n_val ? n_fit : n_val;
+    n_most = n_most > n_eval ? n_most : n_eval;
     xf = malloc(((size_t)n_fit * (size_t)nf + 1) * sizeof *xf);
     yf = malloc(((size_t)n_fit * (size_t)k + 1) * sizeof *yf);
     xv = malloc(((size_t)n_val * (size_t)nf + 1) * sizeof *xv);
     yv = malloc(((size_t)n_val * (size_t)k + 1) * sizeof *yv);
-    xt = malloc(((size_t)n_test * (size_t)nf + 1) * sizeof *xt);
-    yt = malloc(((size_t)n_test * (size_t)k + 1) * sizeof *yt);
+    xt = malloc(((size_t)n_eval * (size_t)nf + 1) * sizeof *xt);
+    yt = malloc(((size_t)n_eval * (size_t)k + 1) * sizeof *yt);
     xb = malloc(((size_t)bs * (size_t)nf + 1) * sizeof *xb);
     yb = malloc(((size_t)bs * (size_t)k + 1) * sizeof *yb);
+    ep_out = malloc(((size_t)n_fit * (size_t)k + 1) * sizeof *ep_out);
+    ep_y = malloc(((size_t)n_fit * (size_t)k + 1) * sizeof *ep_y);
+    pout = malloc(((size_t)n_most * (size_t)k + 1) * sizeof *pout);
     perm = malloc((size_t)n_fit * sizeof *perm);
-    if (!xf || !yf || !xv || !yv || !xt || !yt || !xb || !yb || !perm)
+    if (!xf || !yf || !xv || !yv || !xt || !yt || !xb || !yb || !ep_out || !ep_y || !pout || !perm)
         goto nomem;
-    const int *ycls = cfg->task == TRN_TASK_REGRESSION ? NULL : cls;
-    s_gather(data, fit_rows, n_fit, ycls, k, xf, yf);
-    s_gather(data, val_rows, n_val, ycls, k, xv, yv);
-    s_gather(data, test_rows, n_test, ycls, k, xt, yt);
+    s_gather(data, rows, n_fit, ycls, k, xf, yf);
+    s_gather(data, rows + n_fit, n_val, ycls, k, xv, yv);
+    s_gather(data, eval_rows, n_eval, ycls, k, xt, yt);
+    if (cfg->impute != TRN_IMPUTE_NONE) {
+        if (trn_imputer_fit(&imputer, cfg->impute, xf, nf, NULL, n_fit) < 0)
+            goto nomem;
+        trn_imputer_apply(&imputer, xf, n_fit);
+        trn_imputer_apply(&imputer, xv, n_val);
+        trn_imputer_apply(&imputer, xt, n_eval);
+    }
     if (cfg->standardize) {
-        if (trn_scaler_fit(&scaler, data->x, nf, fit_rows, n_fit) < 0)
+        if (trn_scaler_fit(&scaler, xf, nf, NULL, n_fit) < 0)
             goto nomem;
         trn_scaler_apply(&scaler, xf, n_fit);
         trn_scaler_apply(&scaler, xv, n_val);
-        trn_scaler_apply(&scaler, xt, n_test);
+        trn_scaler_apply(&scaler, xt, n_eval);
     }
 
     /* The network and its optimizer. */
@@ -937,33 +1267,46 @@ int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv,
     sizes[cfg->n_hidden + 1] = k;
     mlp = trn_mlp_new(cfg->n_hidden + 1, sizes, cfg->activation, cfg->output_activation,
                       cfg->loss, max_batch);
-    if (!mlp)
+    if (!mlp || trn_mlp_set_dropout(mlp, cfg->dropout) < 0)
         goto nomem;
+    trn_mlp_set_l2(mlp, cfg->l2);
     opt = trn_opt_new(&cfg->opt, mlp->n_params);
     best_w = malloc(mlp->n_params * sizeof *best_w);
     if (!opt || !best_w)
         goto nomem;
-    sw_rng_t init_rng, shuf_rng;
+    sw_rng_t init_rng, shuf_rng, drop_rng;
     sw_rng_seed2(&init_rng, cfg->seed, 1);
     sw_rng_seed2(&shuf_rng, cfg->seed, 2);
-    trn_mlp_init(mlp, &init_rng);
+    sw_rng_seed2(&drop_rng, cfg->seed, 4);
+    trn_mlp_init_with(mlp, cfg->init, &init_rng);
     for (int i = 0; i < n_fit; i++)
         perm[i] = i;
 
-    /* Early stopping state, as Keras 3's EarlyStopping. */
+    /* Early stopping state, as Keras 3's EarlyStopping; ReduceLROnPlateau's likewise. */
     const trn_early_stop_t *es = &cfg->early_stopping;
-    bool es_max = es->mode == TRN_MODE_MAX || (es->mode == TRN_MODE_AUTO && s_metric_max(es->monitor));
+    bool es_max = es->mode == TRN_MODE_MAX ||
+                  (es->mode == TRN_MODE_AUTO && trn_metrics_higher_better(es->monitor));
     double es_best = 0.0;
     bool es_has_best = false, es_has_weights = false;
     int es_wait = 0;
+    const trn_schedule_t *sc = &cfg->schedule;
+    bool pl_max = sc->mode == TRN_MODE_MAX ||
+                  (sc->mode == TRN_MODE_AUTO && trn_metrics_higher_better(sc->monitor));
+    double pl_best = pl_max ? -INFINITY : INFINITY;
+    int pl_wait = 0, pl_cooldown = 0;
+    const double lr0 = cfg->opt.lr;
+    const int steps_per_epoch = (n_fit + bs - 1) / bs;
+    const int64_t total_steps = (int64_t)steps_per_epoch * cfg->epochs;
     trn_metrics_t logs, best_logs;
+    memset(&logs, 0, sizeof logs);
     memset(&best_logs, 0, sizeof best_logs);
 
     for (int e = 0; e < cfg->epochs; e++) {
+        if (sc->kind == TRN_SCHED_STEP)
+            opt->cfg.lr = lr0 * pow(sc->factor, floor((double)e / sc->every));
         if (cfg->shuffle)
             s_shuffle(perm, n_fit, &shuf_rng);
         double loss_sum = 0.0;
-        long correct = 0;
         for (int b = 0; b < n_fit; b += bs) {
             int nb = n_fit - b < bs ? n_fit - b : bs;
             for (int i = 0; i < nb; i++) {
@@ -973,27 +1316,48 @@ int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv,
                 memcpy(yb + (size_t)i * (size_t)k, yf + (size_t)r * (size_t)k,
                        (size_t)k * sizeof(double));
             }
-            const double *out = trn_mlp_forward(mlp, xb, nb);
-            loss_sum += trn_mlp_loss_sum(mlp, out, yb, nb);
-            if (classify)
-                correct += trn_mlp_correct(mlp, out, yb, nb);
+            const double *o = trn_mlp_forward_train(mlp, xb, nb, &drop_rng);
+            loss_sum += trn_mlp_loss_sum(mlp, o, yb, nb) + trn_mlp_penalty(mlp) * nb;
+            memcpy(ep_out + (size_t)b * (size_t)k, o, (size_t)nb * (size_t)k * sizeof *o);
+            memcpy(ep_y + (size_t)b * (size_t)k, yb, (size_t)nb * (size_t)k * sizeof *yb);
             trn_mlp_backward(mlp, xb, yb, nb);
+            if (sc->kind == TRN_SCHED_COSINE)
+                opt->cfg.lr = s_cosine_lr(sc, lr0, opt->iterations, total_steps);
             trn_opt_step(opt, mlp->params, mlp->grads);
         }
         memset(&logs, 0, sizeof logs);
-        trn_metrics_set(&logs, "loss", loss_sum / n_fit);
-        if (classify)
-            trn_metrics_set(&logs, "accuracy", (double)correct / n_fit);
+        if (trn_metrics_score(&logs, "", regression, k, ep_out, ep_y, n_fit, loss_sum / n_fit) < 0)
+            goto nomem;
         if (n_val > 0) {
-            double vl, va;
-            s_evaluate(mlp, xv, yv, n_val, nf, k, &vl, &va);
-            trn_metrics_set(&logs, "val_loss", vl);
-            if (classify)
-                trn_metrics_set(&logs, "val_accuracy", va);
+            double vl = s_predict(mlp, xv, yv, n_val, nf, k, pout);
+            if (trn_metrics_score(&logs, "val_", regression, k, pout, yv, n_val, vl) < 0)
+                goto nomem;
         }
+        if (sc->kind != TRN_SCHED_NONE)
+            trn_metrics_set(&logs, "lr", opt->cfg.lr);
         res.epochs_run = e + 1;
         if (report && (rc = report(arg, e + 1, false, &logs)) != 0)
             goto out;
+
+        /* ReduceLROnPlateau (keras/src/callbacks/reduce_lr_on_plateau.py) */
+        const double *pcur = sc->kind == TRN_SCHED_PLATEAU ? trn_metrics_get(&logs, sc->monitor)
+                                                           : NULL;
+        if (pcur) {
+            if (pl_cooldown > 0) {
+                pl_cooldown--;
+                pl_wait = 0;
+            }
+            if (pl_max ? *pcur > pl_best + sc->min_delta : *pcur < pl_best - sc->min_delta) {
+                pl_best = *pcur;
+                pl_wait = 0;
+            } else if (pl_cooldown <= 0 && ++pl_wait >= sc->patience) {
+                if (opt->cfg.lr > sc->min_lr) {
+                    opt->cfg.lr = fmax(opt->cfg.lr * sc->factor, sc->min_lr);
+                    pl_cooldown = sc->cooldown;
+                    pl_wait = 0;
+                }
+            }
+        }
 
         if (!es->enabled)
             continue;
@@ -1026,21 +1390,51 @@ int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv,
         }
     }
 
-    /* Final weights and metrics. */
+    /* Final weights, scores and metrics. */
     res.final = logs;
     if (es->enabled && es->restore_best_weights && es_has_weights) {
         memcpy(mlp->params, best_w, mlp->n_params * sizeof *best_w);
         res.final = best_logs;
     }
-    if (cv) {
-        double tl, ta;
-        s_evaluate(mlp, xt, yt, n_test, nf, k, &tl, &ta);
-        trn_metrics_set(&res.final, "val_loss", tl);
-        if (classify)
-            trn_metrics_set(&res.final, "val_accuracy", ta);
+    double l = s_predict(mlp, xf, yf, n_fit, nf, k, pout);
+    if (trn_metrics_score(&res.fit_scores, "", regression, k, pout, yf, n_fit, l) < 0)
+        goto nomem;
+    if (n_val > 0) {
+        l = s_predict(mlp, xv, yv, n_val, nf, k, pout);
+        if (trn_metrics_score(&res.val_scores, "", regression, k, pout, yv, n_val, l) < 0)
+            goto nomem;
+    }
+    if (n_eval > 0) {
+        l = s_predict(mlp, xt, yt, n_eval, nf, k, pout);
+        if (trn_metrics_score(&res.eval_scores, "", regression, k, pout, yt, n_eval, l) < 0)
+            goto nomem;
+        if (eval_as_val)
+            for (int i = 0; i < res.eval_scores.n; i++) {
+                char name[TRN_NAME_MAX + 4];
+                snprintf(name, sizeof name, "val_%s", res.eval_scores.name[i]);
+                trn_metrics_set(&res.final, name, res.eval_scores.value[i]);
+            }
+    }
+    if (classify && (n_eval > 0 || n_val > 0)) {
+        int *count = calloc((size_t)tg.n_classes, sizeof *count), top = 0;
+        if (!count)
+            goto nomem;
+        for (int i = 0; i < n_fit; i++)
+            count[tg.cls[rows[i]]]++;
+        for (int c = 1; c < tg.n_classes; c++)
+            if (count[c] > count[top])
+                top = c;
+        const int *er = n_eval > 0 ? eval_rows : rows + n_fit;
+        int ne = n_eval > 0 ? n_eval : n_val, hit = 0;
+        for (int i = 0; i < ne; i++)
+            hit += tg.cls[er[i]] == top;
+        res.majority = (double)hit / ne;
+        free(count);
     }
     if (report && (rc = report(arg, res.epochs_run, true, &res.final)) != 0)
         goto out;
+    if (model_out && !(*model_out = s_model_new(cfg, data, &tg, &imputer, &scaler, &mlp)))
+        goto nomem;
     if (result)
         *result = res;
     goto out;
@@ -1049,12 +1443,11 @@ nomem:
     s_err(err, errlen, "out of memory");
     rc = SW_ENOMEM;
 out:
+    s_targets_clear(&tg);
     trn_scaler_clear(&scaler);
+    trn_imputer_clear(&imputer);
     trn_opt_destroy(&opt);
     trn_mlp_destroy(&mlp);
-    free(cls);
-    free(uniq);
-    free(fold_of);
     free(rows);
     free(perm);
     free(xf);
@@ -1065,8 +1458,96 @@ out:
     free(yt);
     free(xb);
     free(yb);
+    free(ep_out);
+    free(ep_y);
+    free(pout);
     free(best_w);
     return rc;
+}
+
+int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv, int fold,
+            trn_report_fn *report, void *arg, trn_result_t *result, char *err, size_t errlen)
+{
+    const int n = data->n_rows;
+    int *tuning = malloc(((size_t)n + 1) * sizeof *tuning);
+    int *test = malloc(((size_t)n + 1) * sizeof *test);
+    int *fold_of = NULL, *cls = NULL, *train = NULL, *held = NULL;
+    s_targets_t tg = {0};
+    int n_tuning = 0, n_test = 0, rc;
+    if (!tuning || !test)
+        goto nomem;
+    if ((rc = trn_fit_split_rows(cfg, data, tuning, &n_tuning, test, &n_test, err, errlen)) < 0)
+        goto out;
+    if (!cv) {
+        rc = trn_fit_rows(cfg, data, tuning, n_tuning, NULL, 0, false, report, arg, result, NULL,
+                          err, errlen);
+        goto out;
+    }
+    if (fold < 0 || fold >= cv->folds) {
+        s_err(err, errlen, "fold %d is out of range (cv.folds is %d)", fold, cv->folds);
+        rc = SW_EINVAL;
+        goto out;
+    }
+    if (cv->folds > n_tuning) {
+        s_err(err, errlen, "%s: cv.folds %d exceeds the %d tuning rows", data->path, cv->folds,
+              n_tuning);
+        rc = SW_EDATA;
+        goto out;
+    }
+    /* Folds are dealt over the tuning rows (stratified by their classes). */
+    fold_of = malloc((size_t)n_tuning * sizeof *fold_of);
+    cls = malloc((size_t)n_tuning * sizeof *cls);
+    train = malloc((size_t)n_tuning * sizeof *train);
+    held = malloc((size_t)n_tuning * sizeof *held);
+    if (!fold_of || !cls || !train || !held)
+        goto nomem;
+    bool strat = cfg->task != TRN_TASK_REGRESSION && cv->stratified;
+    if (strat) {
+        if ((rc = s_targets(cfg, data, &tg, err, errlen)) < 0)
+            goto out;
+        for (int i = 0; i < n_tuning; i++)
+            cls[i] = tg.cls[tuning[i]];
+    }
+    if ((rc = trn_folds_assign(n_tuning, cv->folds, strat ? cls : NULL, cv->seed, fold_of)) < 0)
+        goto out;
+    int n_train = 0, n_held = 0;
+    for (int i = 0; i < n_tuning; i++) {
+        if (fold_of[i] == fold)
+            held[n_held++] = tuning[i];
+        else
+            train[n_train++] = tuning[i];
+    }
+    rc = trn_fit_rows(cfg, data, train, n_train, held, n_held, true, report, arg, result, NULL,
+                      err, errlen);
+    goto out;
+nomem:
+    s_err(err, errlen, "out of memory");
+    rc = SW_ENOMEM;
+out:
+    s_targets_clear(&tg);
+    free(tuning);
+    free(test);
+    free(fold_of);
+    free(cls);
+    free(train);
+    free(held);
+    return rc;
+}
+
+/* CSV options for CFG: text labels for classification, missing cells read as NaN when
+ * an imputer will fill them. */
+static trn_csv_opts_t s_csv_opts(const trn_config_t *cfg)
+{
+    trn_csv_opts_t o = cfg->csv;
+    o.text_labels = cfg->task != TRN_TASK_REGRESSION;
+    o.missing_ok = cfg->impute != TRN_IMPUTE_NONE;
+    return o;
+}
+
+trn_data_t *trn_config_load_data(const trn_config_t *cfg, char *err, size_t errlen, int *code_out)
+{
+    trn_csv_opts_t o = s_csv_opts(cfg);
+    return trn_data_load(cfg->dataset, &o, err, errlen, code_out);
 }
 
 int trn_run(const cJSON *trainer, const cJSON *params, const cJSON *cv_json, int fold,
@@ -1091,7 +1572,7 @@ int trn_run(const cJSON *trainer, const cJSON *params, const cJSON *cv_json, int
     sw_errs_clear(&errs);
     if (seed)
         cfg.seed = *seed;
-    trn_data_t *data = trn_data_load(cfg.dataset, &cfg.csv, err, errlen, &rc);
+    trn_data_t *data = trn_config_load_data(&cfg, err, errlen, &rc);
     if (!data) {
         trn_config_clear(&cfg);
         return rc;

@@ -19,20 +19,37 @@
 
 #include "common/sw_err.h"
 #include "worker/trn_data.h"
+#include "worker/trn_metrics.h"
 #include "worker/trn_mlp.h"
+#include "worker/trn_model.h"
 
 #define TRN_MAX_LAYERS   64         /* hidden layers at most */
 #define TRN_MAX_UNITS    65536      /* width of a layer at most */
-#define TRN_METRICS_MAX  32         /* metrics in one report */
-#define TRN_NAME_MAX     48         /* metric name length, NUL included */
-
-typedef enum {
-    TRN_TASK_BINARY = 0,            /* one sigmoid output, labels 0 or 1 */
-    TRN_TASK_MULTICLASS,            /* softmax over the distinct integer labels */
-    TRN_TASK_REGRESSION             /* one linear output, any number */
-} trn_task_t;
 
 typedef enum { TRN_MODE_AUTO = 0, TRN_MODE_MIN, TRN_MODE_MAX } trn_mode_t;
+
+/* Learning-rate schedules. */
+typedef enum {
+    TRN_SCHED_NONE = 0,
+    TRN_SCHED_STEP,                 /* lr0 factor^floor(epoch / every), per epoch */
+    TRN_SCHED_COSINE,               /* Keras CosineDecay, per step */
+    TRN_SCHED_PLATEAU               /* Keras ReduceLROnPlateau, per epoch */
+} trn_sched_kind_t;
+
+/* The trainer's "lr_schedule" object (docs/TRAINER.md). */
+typedef struct {
+    trn_sched_kind_t kind;
+    double factor;                  /* step: 0.5; plateau: 0.1 (multiplier, in (0, 1)) */
+    int every;                      /* step: epochs between drops (10) */
+    double alpha;                   /* cosine: final lr as a fraction of lr0 (0) */
+    int decay_steps;                /* cosine: steps to decay over (0 = all of training) */
+    char monitor[TRN_NAME_MAX];     /* plateau: metric (val_loss) */
+    int patience;                   /* plateau: epochs without improvement (10) */
+    double min_delta;               /* plateau: least improvement (1e-4) */
+    int cooldown;                   /* plateau: epochs to wait after a reduction (0) */
+    double min_lr;                  /* plateau: floor (0) */
+    trn_mode_t mode;                /* plateau: auto | min | max */
+} trn_schedule_t;
 
 /* Keras' EarlyStopping settings. */
 typedef struct {
@@ -57,10 +74,19 @@ typedef struct {
     trn_act_t activation;           /* hidden activation */
     trn_act_t output_activation;
     trn_loss_t loss;
+    trn_init_t init;                /* kernel_initializer (glorot_uniform) */
+    double dropout[TRN_MAX_LAYERS]; /* dropout rate after each hidden layer (0) */
+    double l2;                      /* L2 factor on kernels (0) */
     trn_opt_cfg_t opt;              /* optimizer, lr and its hyperparameters */
+    trn_schedule_t schedule;        /* learning-rate schedule (none) */
     int batch_size;                 /* rows per step (32) */
     int epochs;                     /* passes over the training rows (10) */
     double validation_split;        /* last fraction of the training rows, [0, 1) */
+    bool validation_stratified;     /* take the last fraction of each class instead */
+    trn_impute_t impute;            /* missing feature values: error (none), mean, median */
+    double test_split;              /* held-out test fraction, chosen before tuning (0) */
+    uint64_t test_seed;             /* its seed (0) */
+    bool test_stratified;           /* stratify it by class (true; not for regression) */
     bool shuffle;                   /* reshuffle the training rows each epoch (true) */
     bool standardize;               /* standardize features on training rows (true) */
     trn_early_stop_t early_stopping;
@@ -101,23 +127,6 @@ int trn_config_check(const cJSON *trainer, const cJSON *parameters, sw_errs_t *e
  * seed default 0). Appends "cv.folds: ..." messages; returns their number. */
 int trn_cv_parse(const cJSON *cv_json, trn_cv_t *cv, sw_errs_t *errs);
 
-/* A small ordered name -> value map of metrics, as reported. */
-typedef struct {
-    int n;
-    char name[TRN_METRICS_MAX][TRN_NAME_MAX];
-    double value[TRN_METRICS_MAX];
-} trn_metrics_t;
-
-/* Set NAME to VALUE (added at the end when new; ignored when the map is full). */
-void trn_metrics_set(trn_metrics_t *m, const char *name, double value);
-
-/* Value of NAME, or NULL when absent (borrowed pointer into M). */
-const double *trn_metrics_get(const trn_metrics_t *m, const char *name);
-
-/* Report line for M without the newline: {"step": STEP, "metrics": {...}}, or with FINAL
- * {"final": true, "metrics": {...}}. Caller frees; NULL when out of memory. */
-char *trn_metrics_json(const trn_metrics_t *m, int step, bool final);
-
 /* Called once per epoch (STEP 1-based, FINAL false) and once at the end (STEP = the
  * number of epochs run, FINAL true). Returns 0 to go on, or a negative code that stops
  * the fit and is returned by it (e.g. -EPIPE when the report pipe is gone). */
@@ -130,18 +139,32 @@ typedef struct {
     int best_epoch;                 /* 1-based epoch of the monitored best, 0 without
                                        early stopping */
     bool stopped_early;
+    int n_fit, n_val, n_eval;       /* rows: optimizer steps, validation split, scored
+                                       at the end (the held-out fold or test rows) */
+    trn_metrics_t fit_scores;       /* the final model's scores on the N_FIT rows */
+    trn_metrics_t val_scores;       /* ... on the validation rows (when N_VAL > 0) */
+    trn_metrics_t eval_scores;      /* ... on the held-out rows (when N_EVAL > 0) */
+    double majority;                /* classification: accuracy of always predicting the
+                                       training rows' most frequent class, on the held-out
+                                       rows (else on the validation rows); NAN otherwise */
 } trn_result_t;
 
 /* Train CFG's network on DATA, Keras-style:
- *  - rows: all of DATA, or with CV (non-NULL) every fold except FOLD (0 <= FOLD < k);
+ *  - rows: the tuning rows (all of DATA, less the held-out test rows when
+ *    cfg->test_split > 0: those are never trained on or scored here), or with CV
+ *    (non-NULL) the tuning rows of every fold except FOLD (0 <= FOLD < k), the folds
+ *    being dealt over the tuning rows;
  *  - validation_split: the last fraction floor-cut of those rows, before any shuffle
- *    (Keras: split_at = floor(n (1 - split)));
- *  - standardization fitted on the remaining training rows only;
+ *    (Keras: split_at = floor(n (1 - split))), or of each class's rows with
+ *    validation_stratified;
+ *  - imputation and standardization fitted on the remaining training rows only;
  *  - each epoch: shuffle (seeded), batches of batch_size (the last one smaller), one
- *    optimizer step each; epoch metrics loss and accuracy are the sample-weighted mean
- *    over the epoch's batches computed before each step (as Keras' progress logs),
- *    val_loss and val_accuracy over the validation rows after the epoch;
- *  - EarlyStopping with Keras 3 semantics (keras/src/callbacks/early_stopping.py);
+ *    optimizer step each (with dropout masks from the seeded generator); the epoch's
+ *    train metrics (loss, accuracy, precision, ... see trn_metrics_score) are computed
+ *    from each batch's outputs before its step, as Keras' stateful metrics, the val_*
+ *    metrics over the validation rows after the epoch; "lr" too with a schedule;
+ *  - learning-rate schedule, EarlyStopping with Keras 3 semantics
+ *    (keras/src/callbacks/early_stopping.py);
  *  - final metrics: those of the last epoch (of the best one when its weights were
  *    restored); with CV the val_* metrics are instead the model's scores on fold FOLD.
  * REPORT (may be NULL) sees every epoch and the final metrics; RESULT (may be NULL)
@@ -152,6 +175,30 @@ typedef struct {
  * SW_ENOMEM; or REPORT's negative code. */
 int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv, int fold,
             trn_report_fn *report, void *arg, trn_result_t *result, char *err, size_t errlen);
+
+/* Load CFG's dataset with the options the configuration implies: its csv settings, text
+ * labels allowed for classification, missing cells read as NaN when cfg->impute is set.
+ * As trn_data_load. */
+trn_data_t *trn_config_load_data(const trn_config_t *cfg, char *err, size_t errlen, int *code_out);
+
+/* The rows a sweep tunes on: every row of DATA except the held-out test rows
+ * (cfg->test_split, trn_holdout_assign with test_seed, stratified by class unless
+ * test_stratified is false or the task is regression). Fills TUNING (N_ROWS ints) and
+ * TEST (N_ROWS ints) with row indices in file order and their counts. Returns 0, or
+ * SW_EDATA with ERR set (bad labels, a split that leaves no rows), SW_ENOMEM. */
+int trn_fit_split_rows(const trn_config_t *cfg, const trn_data_t *data, int *tuning,
+                       int *n_tuning, int *test, int *n_test, char *err, size_t errlen);
+
+/* The core of every fit: train on TRAIN_ROWS (N_TRAIN row indices of DATA; the
+ * validation split is cut from their end), then score EVAL_ROWS (N_EVAL, may be 0) into
+ * RESULT->eval_scores, as trn_fit describes. With EVAL_AS_VAL the final metrics' val_*
+ * are the EVAL rows' scores (cross-validation). With MODEL_OUT non-NULL the trained
+ * model (network, imputer, scaler, classes) is returned there (caller owns;
+ * trn_model_destroy). Same returns as trn_fit. */
+int trn_fit_rows(const trn_config_t *cfg, const trn_data_t *data, const int *train_rows,
+                 int n_train, const int *eval_rows, int n_eval, bool eval_as_val,
+                 trn_report_fn *report, void *arg, trn_result_t *result,
+                 trn_model_t **model_out, char *err, size_t errlen);
 
 /* The whole run of `sweepd train`: parse TRAINER + PARAMS (+ CV_JSON and FOLD when
  * CV_JSON is non-NULL; FOLD < 0 means no cross-validation), override the seed with

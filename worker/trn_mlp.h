@@ -61,6 +61,9 @@ typedef enum {
     TRN_LOSS_MAE
 } trn_loss_t;
 
+/* Dense layers a network may have (hidden layers and the output layer). */
+#define TRN_MLP_MAX_LAYERS 65
+
 /* Keras' epsilon, the probability clip of the cross-entropies. */
 #define TRN_PROB_EPS 1e-7
 
