@@ -8,6 +8,10 @@
  *  timer compares getppid() with the original parent in case the parent died before
  *  the prctl call or the signal was lost.
  *
+ *  The first SIGINT/SIGTERM drains (BYE hands the running attempts back at once, their
+ *  trainers get SIGTERM and a grace period); a second one kills the trainers' process
+ *  groups with SIGKILL and exits without waiting.
+ *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -34,6 +38,7 @@ typedef struct {
     uv_timer_t parent_timer;
     bool parent_timer_on;
     pid_t parent;
+    int signals;                /* SIGINT/SIGTERM received so far */
 } s_ctx_t;
 
 static void s_usage(FILE *out)
@@ -46,13 +51,25 @@ static void s_usage(FILE *out)
         "  --slots N                trials run at once (default 1)\n"
         "  --id NAME                stable worker name (default HOST:PID)\n"
         "  --heartbeat-ms MS        heartbeat interval until the coordinator sets one\n"
-        "                           (default 1000)\n"
+        "                           (default 1000; WELCOME then sets the coordinator's)\n"
+        "  --liveness N             silent heartbeat intervals before the worker drops its\n"
+        "                           socket and reconnects (default 3)\n"
+        "  --reconnect-min-ms MS    first reconnect backoff; doubles per failed try, with\n"
+        "                           jitter (default 1000)\n"
+        "  --reconnect-max-ms MS    backoff ceiling (default 32000)\n"
+        "  --result-resend-ms MS    re-send an unacknowledged result this often (default 3000)\n"
+        "  --grace-ms MS            SIGTERM -> SIGKILL delay when stopping a trainer\n"
+        "                           (default 5000)\n"
+        "  --state-dir DIR          keep unacknowledged results in DIR/spool and send them\n"
+        "                           again after a restart (one worker per DIR)\n"
         "  --allow-command PATTERN  allow command trainers whose argv[0] matches this glob\n"
         "                           (fnmatch); repeatable; none allowed by default\n"
         "  --exit-with-parent       stop when the parent process dies\n"
         "  --log-level LEVEL        error, warn, notice (default), info or debug\n"
         "  -h, --help               show this help\n\n"
-        "SIGINT or SIGTERM hands running trials back (BYE) and stops their process groups.\n"
+        "SIGINT or SIGTERM stops taking work, hands running trials back at once (BYE) and\n"
+        "stops their process groups (SIGTERM, grace period, SIGKILL); a second signal\n"
+        "kills them at once.\n"
         "exit status: 0 stopped normally, 1 runtime failure, 2 usage error\n");
 }
 
@@ -94,7 +111,11 @@ static void s_done_cb(wrk_t *wrk, void *arg)
 static void s_signal_cb(uv_signal_t *handle, int signum)
 {
     s_ctx_t *ctx = handle->data;
-    wrk_stop(ctx->wrk, signum == SIGINT ? "signal SIGINT" : "signal SIGTERM");
+    const char *why = signum == SIGINT ? "signal SIGINT" : "signal SIGTERM";
+    if (ctx->signals++ == 0)
+        wrk_stop(ctx->wrk, why);
+    else
+        wrk_kill(ctx->wrk, why);
 }
 
 static void s_parent_cb(uv_timer_t *timer)
@@ -109,7 +130,8 @@ static void s_parent_cb(uv_timer_t *timer)
 
 int cli_cmd_worker(int argc, char **argv)
 {
-    enum { OPT_CONNECT = 256, OPT_SLOTS, OPT_ID, OPT_HEARTBEAT, OPT_ALLOW, OPT_PARENT, OPT_LOG };
+    enum { OPT_CONNECT = 256, OPT_SLOTS, OPT_ID, OPT_HEARTBEAT, OPT_ALLOW, OPT_PARENT, OPT_LOG,
+           OPT_LIVENESS, OPT_RMIN, OPT_RMAX, OPT_RESEND, OPT_GRACE, OPT_STATE };
     static const struct option longopts[] = {
         {"connect", required_argument, NULL, OPT_CONNECT},
         {"slots", required_argument, NULL, OPT_SLOTS},
@@ -118,6 +140,12 @@ int cli_cmd_worker(int argc, char **argv)
         {"allow-command", required_argument, NULL, OPT_ALLOW},
         {"exit-with-parent", no_argument, NULL, OPT_PARENT},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"liveness", required_argument, NULL, OPT_LIVENESS},
+        {"reconnect-min-ms", required_argument, NULL, OPT_RMIN},
+        {"reconnect-max-ms", required_argument, NULL, OPT_RMAX},
+        {"result-resend-ms", required_argument, NULL, OPT_RESEND},
+        {"grace-ms", required_argument, NULL, OPT_GRACE},
+        {"state-dir", required_argument, NULL, OPT_STATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -151,6 +179,29 @@ int cli_cmd_worker(int argc, char **argv)
                 goto usage;
             }
             cfg.heartbeat_ms = (uint64_t)v;
+            break;
+        case OPT_STATE: cfg.state_dir = optarg; break;
+        case OPT_LIVENESS:
+            if (s_parse_long(optarg, 1, 1000, &v)) {
+                fprintf(stderr, "sweepd worker: --liveness: '%s' is not an integer in 1..1000\n", optarg);
+                goto usage;
+            }
+            cfg.liveness = (int)v;
+            break;
+        case OPT_RMIN:
+        case OPT_RMAX:
+        case OPT_RESEND:
+        case OPT_GRACE:
+            if (s_parse_long(optarg, 1, 86400000, &v)) {
+                fprintf(stderr, "sweepd worker: --%s: '%s' is not an integer in 1..86400000\n",
+                        c == OPT_RMIN ? "reconnect-min-ms" : c == OPT_RMAX ? "reconnect-max-ms"
+                        : c == OPT_RESEND ? "result-resend-ms" : "grace-ms", optarg);
+                goto usage;
+            }
+            if (c == OPT_RMIN) cfg.reconnect_min_ms = (uint64_t)v;
+            else if (c == OPT_RMAX) cfg.reconnect_max_ms = (uint64_t)v;
+            else if (c == OPT_RESEND) cfg.result_resend_ms = (uint64_t)v;
+            else cfg.grace_ms = (uint64_t)v;
             break;
         case OPT_LOG: {
             sw_log_level_t level;

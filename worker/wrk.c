@@ -7,15 +7,25 @@
  *  coordinator never idles a worker that could train. The agent never talks to
  *  ZeroMQ or spawns a process itself: wrk_link.c and wrk_proc.c do.
  *
+ *  The spool (see wrk.h) is written with the classic durable-replace sequence: write a
+ *  temporary file, fsync it, rename it over the final name, fsync the directory, so a
+ *  crash leaves either no file or a whole one. It is written before the RESULT is first
+ *  handed to the link, and removed only on ACK or CANCEL: a result the coordinator may
+ *  not have recorded is never forgotten.
+ *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
 #include "worker/wrk.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/sw_err.h"
@@ -36,7 +46,9 @@ typedef struct s_attempt {
 struct wrk {
     uv_loop_t *loop;
     wrk_config_t cfg;           /* strings point at the copies below */
-    char *endpoint, *worker_id, *self_exe;
+    char *endpoint, *worker_id, *self_exe, *state_dir;
+    char *spool_dir;            /* STATE_DIR/spool, or NULL without a state directory */
+    int lock_fd;                /* STATE_DIR/lock held with flock, or -1 */
     char **allow;               /* NULL-terminated copy */
     char host[256];
     wrk_link_t *link;
@@ -44,7 +56,7 @@ struct wrk {
     s_attempt_t *attempts;
     int running;
     bool started, welcomed, stopping, shutdown_received, link_closed, resend_closed;
-    bool done_called;
+    bool done_called, killing;
     uint64_t lease_ms;
     wrk_done_fn *done_fn;
     void *done_arg;
@@ -60,15 +72,203 @@ static s_attempt_t *s_find(wrk_t *self, int64_t id)
     return NULL;
 }
 
+/* ---- the spool ------------------------------------------------------------------- */
+
+static void s_spool_path(const wrk_t *self, int64_t id, const char *suffix, char *buf,
+                         size_t len)
+{
+    snprintf(buf, len, "%s/%lld.json%s", self->spool_dir, (long long)id, suffix);
+}
+
+/* Write RESULT durably to the spool. 0 or -errno (logged; the result stays in memory). */
+static int s_spool_write(wrk_t *self, int64_t id, proto_msg_t *result)
+{
+    if (!self->spool_dir)
+        return 0;
+    char tmp[4200], path[4200];
+    s_spool_path(self, id, ".tmp", tmp, sizeof tmp);
+    s_spool_path(self, id, "", path, sizeof path);
+    char *text = cJSON_PrintUnformatted(proto_msg_body(result));
+    if (!text)
+        return SW_ENOMEM;
+    int rc = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -errno : -EIO;
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (!rc && fsync(fd))
+        rc = -errno;
+    close(fd);
+    if (!rc && rename(tmp, path))
+        rc = -errno;
+    if (!rc) {
+        int dfd = open(self->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    if (rc)
+        unlink(tmp);
+out:
+    free(text);
+    if (rc)
+        sw_log_error("cannot spool the result of attempt=%lld in %s: %s (kept in memory)",
+                     (long long)id, self->spool_dir, sw_strerror(rc));
+    else
+        sw_log_info("result spooled attempt=%lld", (long long)id);
+    return rc;
+}
+
+static void s_spool_remove(wrk_t *self, int64_t id)
+{
+    if (!self->spool_dir)
+        return;
+    char path[4200];
+    s_spool_path(self, id, "", path, sizeof path);
+    if (unlink(path) && errno != ENOENT)
+        sw_log_warn("cannot remove spool file %s: %s", path, strerror(errno));
+}
+
 static void s_remove(wrk_t *self, s_attempt_t *gone)
 {
     for (s_attempt_t **p = &self->attempts; *p; p = &(*p)->next)
         if (*p == gone) {
             *p = gone->next;
+            if (gone->result)
+                s_spool_remove(self, gone->id);
             proto_msg_destroy(&gone->result);
             free(gone);
             return;
         }
+}
+
+/* Create DIR when missing (one level). 0 or -errno. */
+static int s_mkdir(const char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return 0;
+    return -errno;
+}
+
+/* Load one spool file NAME ("ATTEMPT.json"); a bad one is renamed to .bad. */
+static void s_spool_load_one(wrk_t *self, const char *name)
+{
+    char *end = NULL;
+    long long id = strtoll(name, &end, 10);
+    if (end == name || strcmp(end, ".json") || id < 0)
+        return;     /* .tmp leftovers of a crash, .bad files, anything else */
+    char path[4200];
+    s_spool_path(self, id, "", path, sizeof path);
+    char err[256] = "";
+    cJSON *body = NULL;
+    FILE *f = fopen(path, "re");
+    if (f) {
+        char buf[65536];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        if (!feof(f))
+            snprintf(err, sizeof err, "larger than %zu bytes", sizeof buf - 1);
+        fclose(f);
+        if (!*err && !(body = cJSON_Parse(buf)))
+            snprintf(err, sizeof err, "not valid JSON");
+    } else {
+        snprintf(err, sizeof err, "%s", strerror(errno));
+    }
+    if (body && !*err && proto_cmd_check(PROTO_RESULT, body, err, sizeof err) == 0) {
+        cJSON *att = cJSON_GetObjectItemCaseSensitive(body, "attempt");
+        if ((long long)att->valuedouble != id)
+            snprintf(err, sizeof err, "holds attempt %.0f, not %lld", att->valuedouble, id);
+    } else if (body && !*err) {
+        snprintf(err, sizeof err, "not a RESULT body");
+    }
+    proto_msg_t *msg = !*err ? proto_msg_new(PROTO_RESULT) : NULL;
+    s_attempt_t *a = msg && !s_find(self, id) ? calloc(1, sizeof *a) : NULL;
+    if (*err || !a) {
+        if (*err) {
+            char bad[4200];
+            s_spool_path(self, id, ".bad", bad, sizeof bad);
+            sw_log_error("spool file %s skipped: %s (renamed to %s)", path, err, bad);
+            rename(path, bad);
+        }
+        proto_msg_destroy(&msg);
+        cJSON_Delete(body);
+        return;
+    }
+    cJSON *dst = proto_msg_body(msg);
+    while (body->child) {
+        cJSON *it = cJSON_DetachItemViaPointer(body, body->child);
+        cJSON_AddItemToObject(dst, it->string, it);
+    }
+    cJSON_Delete(body);
+    a->id = id;
+    a->result = msg;
+    a->next = self->attempts;
+    self->attempts = a;
+    sw_log_notice("spooled result loaded, sending it again attempt=%lld state=%s", id,
+                  proto_msg_string(msg, "state", "?"));
+}
+
+/* Lock STATE_DIR and load its spool. 0 or a negative code (logged). */
+static int s_state_open(wrk_t *self)
+{
+    if (!self->state_dir)
+        return 0;
+    int rc = s_mkdir(self->state_dir);
+    if (rc) {
+        sw_log_error("cannot create the state directory %s: %s", self->state_dir,
+                     sw_strerror(rc));
+        return rc;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", self->state_dir, WRK_LOCK_FILE);
+    self->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (self->lock_fd < 0) {
+        rc = -errno;
+        sw_log_error("cannot open %s: %s", path, strerror(errno));
+        return rc;
+    }
+    if (flock(self->lock_fd, LOCK_EX | LOCK_NB)) {
+        sw_log_error("state directory %s is in use by another worker (%s is locked)",
+                     self->state_dir, path);
+        close(self->lock_fd);
+        self->lock_fd = -1;
+        return SW_ESTATE;
+    }
+    if (asprintf(&self->spool_dir, "%s/%s", self->state_dir, WRK_SPOOL_DIR) < 0) {
+        self->spool_dir = NULL;
+        return SW_ENOMEM;
+    }
+    if ((rc = s_mkdir(self->spool_dir))) {
+        sw_log_error("cannot create the spool directory %s: %s", self->spool_dir,
+                     sw_strerror(rc));
+        return rc;
+    }
+    DIR *d = opendir(self->spool_dir);
+    if (!d) {
+        rc = -errno;
+        sw_log_error("cannot read the spool directory %s: %s", self->spool_dir,
+                     sw_strerror(rc));
+        return rc;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            s_spool_load_one(self, e->d_name);
+    closedir(d);
+    return 0;
 }
 
 int wrk_running(const wrk_t *self)
@@ -212,6 +412,20 @@ void wrk_stop(wrk_t *self, const char *reason)
     s_close_all(self);
 }
 
+void wrk_kill(wrk_t *self, const char *reason)
+{
+    assert(self);
+    if (!self->started || self->killing)
+        return;
+    wrk_stop(self, reason);
+    self->killing = true;
+    sw_log_notice("killing the trainers now reason=%s running=%d", reason ? reason : "-",
+                  self->running);
+    for (s_attempt_t *a = self->attempts; a; a = a->next)
+        if (a->proc)
+            wrk_proc_kill(a->proc);
+}
+
 /* ---- runner callbacks ------------------------------------------------------------ */
 
 static void s_report_cb(wrk_proc_t *proc, int64_t step, const cJSON *metrics, void *arg)
@@ -257,6 +471,7 @@ static void s_done_cb(wrk_proc_t *proc, const wrk_proc_result_t *r, void *arg)
             if (r->last_step >= 0)
                 cJSON_AddNumberToObject(body, "last_step", (double)r->last_step);
             a->result = msg;
+            s_spool_write(self, a->id, msg);
             s_send_result(self, a);
         } else
             s_remove(self, a);
@@ -289,6 +504,7 @@ static void s_fail_now(wrk_t *self, int64_t id, const char *reason)
     a->result = msg;
     a->next = self->attempts;
     self->attempts = a;
+    s_spool_write(self, id, msg);
     s_send_result(self, a);
 }
 
@@ -377,8 +593,11 @@ static void s_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
     }
     case PROTO_ACK:
         a = s_find(self, proto_msg_int(msg, "attempt", -1));
-        if (a && a->result && !a->proc)
+        if (a && a->result && !a->proc) {
+            sw_log_info("result acknowledged attempt=%lld state=%s", (long long)a->id,
+                        proto_msg_string(a->result, "state", "?"));
             s_remove(self, a);
+        }
         break;
     case PROTO_CANCEL:
         a = s_find(self, proto_msg_int(msg, "attempt", -1));
@@ -458,6 +677,7 @@ wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
         return NULL;
     self->loop = loop;
     self->cfg = *config;
+    self->lock_fd = -1;
     if (self->cfg.slots <= 0)
         self->cfg.slots = 1;
     if (!self->cfg.result_resend_ms)
@@ -470,12 +690,14 @@ wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
     else if (asprintf(&self->worker_id, "%s:%ld", self->host, (long)getpid()) < 0)
         self->worker_id = NULL;
     self->self_exe = config->self_exe ? strdup(config->self_exe) : NULL;
+    self->state_dir = config->state_dir ? strdup(config->state_dir) : NULL;
     size_t n = 0;
     while (config->allow_commands && config->allow_commands[n])
         n++;
     self->allow = calloc(n + 1, sizeof *self->allow);
     bool ok = self->endpoint && self->worker_id && self->allow
-              && (!config->self_exe || self->self_exe);
+              && (!config->self_exe || self->self_exe)
+              && (!config->state_dir || self->state_dir);
     for (size_t i = 0; ok && i < n; i++)
         ok = (self->allow[i] = strdup(config->allow_commands[i])) != NULL;
     if (ok) {
@@ -500,6 +722,7 @@ wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
     self->cfg.endpoint = self->endpoint;
     self->cfg.worker_id = self->worker_id;
     self->cfg.self_exe = self->self_exe;
+    self->cfg.state_dir = self->state_dir;
     self->cfg.allow_commands = (const char *const *)self->allow;
     return self;
 }
@@ -511,13 +734,17 @@ int wrk_start(wrk_t *self, wrk_done_fn *done_fn, void *arg)
         return SW_ESTATE;
     self->done_fn = done_fn;
     self->done_arg = arg;
+    int src = s_state_open(self);
+    if (src)
+        return src;
     uv_timer_init(self->loop, &self->resend);
     self->resend.data = self;
     self->started = true;
     uv_timer_start(&self->resend, s_resend_cb, self->cfg.result_resend_ms,
                    self->cfg.result_resend_ms);
-    sw_log_notice("worker starting id=%s endpoint=%s slots=%d", self->worker_id, self->endpoint,
-                  self->cfg.slots);
+    sw_log_notice("worker starting id=%s endpoint=%s slots=%d state_dir=%s spooled=%d",
+                  self->worker_id, self->endpoint, self->cfg.slots,
+                  self->state_dir ? self->state_dir : "-", wrk_unacked(self));
     int rc = wrk_link_start(self->link);
     if (rc) {
         /* Close what was opened; DONE_FN is not called for a failed start. */
@@ -534,8 +761,17 @@ void wrk_destroy(wrk_t **self_p)
         return;
     wrk_t *self = *self_p;
     assert(!self->started || (self->link_closed && self->resend_closed && self->running == 0));
-    while (self->attempts)
-        s_remove(self, self->attempts);
+    /* what is still held here is in the spool (when there is one): keep the files */
+    while (self->attempts) {
+        s_attempt_t *a = self->attempts;
+        self->attempts = a->next;
+        proto_msg_destroy(&a->result);
+        free(a);
+    }
+    if (self->lock_fd >= 0)
+        close(self->lock_fd);
+    free(self->state_dir);
+    free(self->spool_dir);
     wrk_link_destroy(&self->link);
     free(self->endpoint);
     free(self->worker_id);

@@ -12,8 +12,19 @@
  *
  *  Attempts are keyed by their id, so a duplicate ASSIGN is ignored (or answered with
  *  the kept RESULT), a late ACK or CANCEL for an unknown attempt is harmless.
- *  NEEDSWORK: unacknowledged results live in memory only; a --state-dir spool will
- *  keep them across a worker restart.
+ *
+ *  Result spool: with a state directory, every RESULT is also written to
+ *  STATE_DIR/spool/ATTEMPT.json (the RESULT body, written to a temporary file, synced,
+ *  renamed, directory synced) before it is first sent, and the file is removed when the
+ *  coordinator ACKs or CANCELs the attempt. A worker started on the same state
+ *  directory loads every spooled result, lists those attempts in its HELLO and sends
+ *  them again after WELCOME, so a result survives a kill -9 of the worker between the
+ *  end of its trainer and the ACK. STATE_DIR/lock (flock) keeps two workers off one
+ *  state directory.
+ *
+ *  Drain: wrk_stop() hands the running attempts back at once (BYE) and stops their
+ *  process groups gracefully (SIGTERM, grace period, SIGKILL); wrk_kill() sends
+ *  SIGKILL to them now (a second SIGTERM).
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -43,7 +54,12 @@ typedef struct {
                                        NULL = those trainers are not offered */
     const char *const *allow_commands;  /* NULL-terminated --allow-command patterns; NULL
                                        or empty = "command" trainers are not offered */
+    const char *state_dir;          /* directory for the result spool and the lock (created
+                                       when missing); NULL = results kept in memory only */
 } wrk_config_t;
+
+#define WRK_SPOOL_DIR "spool"       /* under state_dir: one ATTEMPT.json per unacked result */
+#define WRK_LOCK_FILE "lock"        /* under state_dir: flock(2) held while the worker runs */
 
 /* Called once when the worker has stopped and every handle it owns is closed. */
 typedef void (wrk_done_fn)(wrk_t *wrk, void *arg);
@@ -52,10 +68,14 @@ typedef void (wrk_done_fn)(wrk_t *wrk, void *arg);
  * or when CONFIG has no endpoint. */
 wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config);
 
-/* Connect and say HELLO. DONE_FN (may be NULL) runs once when the worker has stopped
- * (SHUTDOWN from the coordinator, or wrk_stop) and closed every handle. Returns 0 or
- * a negative code (a malformed endpoint: -EINVAL and similar from ZeroMQ; SW_ESTATE
- * when already started). */
+/* Lock and load the state directory (when configured: spooled results become
+ * unacknowledged results to re-send), connect and say HELLO. DONE_FN (may be NULL)
+ * runs once when the worker has stopped (SHUTDOWN from the coordinator, or wrk_stop)
+ * and closed every handle. Returns 0 or a negative code: a malformed endpoint
+ * (-EINVAL and similar from ZeroMQ); SW_ESTATE when already started, or when another
+ * process holds the state directory's lock (logged); -errno when the state directory
+ * cannot be created or read (logged). A spool file that does not hold a valid RESULT
+ * body is logged, renamed to ATTEMPT.json.bad and skipped. */
 int wrk_start(wrk_t *self, wrk_done_fn *done_fn, void *arg);
 
 /* Stop: send BYE with REASON (may be NULL) and handed_back = the running attempts,
@@ -63,6 +83,11 @@ int wrk_start(wrk_t *self, wrk_done_fn *done_fn, void *arg);
  * close the link and every handle, then call DONE_FN. Calling it again does nothing.
  * Loop thread only (call it from a uv_signal callback for SIGINT/SIGTERM). */
 void wrk_stop(wrk_t *self, const char *reason);
+
+/* Kill now: SIGKILL to the process group of every running attempt (after wrk_stop:
+ * a second SIGTERM does not wait for the grace period). Starts wrk_stop first when it
+ * has not run. Loop thread only. */
+void wrk_kill(wrk_t *self, const char *reason);
 
 /* True once SHUTDOWN was received from the coordinator (the exit is a normal one). */
 bool wrk_shutdown_received(const wrk_t *self);

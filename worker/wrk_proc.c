@@ -464,6 +464,17 @@ void wrk_proc_stop(wrk_proc_t *self, wrk_proc_state_t state, const char *reason)
     s_terminate(self);
 }
 
+void wrk_proc_kill(wrk_proc_t *self)
+{
+    assert(self);
+    if (self->finishing || !self->spawned)
+        return;
+    if (!self->decided && !self->exited)
+        s_decide(self, WRK_PROC_CANCELLED, "cancelled", "killed");
+    uv_timer_stop(&self->kill_timer);
+    s_kill_timer_cb(&self->kill_timer);
+}
+
 static void s_timeout_cb(uv_timer_t *timer)
 {
     wrk_proc_t *self = timer->data;

@@ -100,6 +100,11 @@ wrk_proc_t *wrk_proc_start(uv_loop_t *loop, const wrk_proc_config_t *config,
  * attempt is already stopping or its child has exited (its own result stands). */
 void wrk_proc_stop(wrk_proc_t *self, wrk_proc_state_t state, const char *reason);
 
+/* SIGKILL the attempt's process group now, without waiting for the grace period; the
+ * attempt then ends through DONE_FN as a stop would (CANCELLED when it was not already
+ * decided). Does nothing once the attempt is finishing. */
+void wrk_proc_kill(wrk_proc_t *self);
+
 /* The attempt id from ASSIGN. */
 int64_t wrk_proc_attempt(const wrk_proc_t *self);
 
