@@ -28,6 +28,7 @@ cli_cmd_fn cli_cmd_trials;
 cli_cmd_fn cli_cmd_best;
 cli_cmd_fn cli_cmd_train;
 cli_cmd_fn cli_cmd_validate;
+cli_cmd_fn cli_cmd_check;
 
 /* Absolute path of the running sweepd binary (from /proc/self/exe), so a worker can
  * start `sweepd train` and `sweepd run` can start workers. Static buffer. */

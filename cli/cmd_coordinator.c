@@ -34,6 +34,8 @@ static void s_usage(FILE *out)
             "  --lease-ms MS       a silent worker is lost after MS ms (default 10000)\n"
             "  --heartbeat-ms MS   heartbeat interval sent to workers (default 1000)\n"
             "  --exit-when-done    when every sweep is final, tell workers to exit, exit 0\n"
+            "  --debug-drop-acks N test facility: record the first N results but do not\n"
+            "                      acknowledge them (workers re-send; see docs/OPERATIONS.md)\n"
             "  --log-level LEVEL   error, warn, notice (default), info, debug\n\n"
             "exit status: 0 done or stopped by a signal, 1 runtime failure, 2 usage or bad spec\n");
 }
@@ -115,6 +117,7 @@ int cli_cmd_coordinator(int argc, char **argv)
         {"lease-ms", required_argument, NULL, 'l'},
         {"heartbeat-ms", required_argument, NULL, 'H'},
         {"exit-when-done", no_argument, NULL, 'x'},
+        {"debug-drop-acks", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -123,7 +126,7 @@ int cli_cmd_coordinator(int argc, char **argv)
     sw_log_level_t level = SW_LOG_NOTICE;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:d:l:H:xL:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:d:l:H:xD:L:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b': o.endpoint = optarg; break;
         case 'd': o.db_path = optarg; break;
@@ -140,6 +143,16 @@ int cli_cmd_coordinator(int argc, char **argv)
             }
             break;
         case 'x': o.exit_when_done = true; break;
+        case 'D': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 0 || v > 1000000) {
+                fprintf(stderr, "sweepd coordinator: --debug-drop-acks: '%s' is not an integer in 0..1000000\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            o.debug_drop_acks = (int)v;
+            break;
+        }
         case 'L':
             if (s_parse_level(optarg, &level)) {
                 fprintf(stderr, "sweepd coordinator: --log-level: unknown level '%s'\n", optarg);

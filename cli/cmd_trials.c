@@ -165,21 +165,61 @@ static int s_print_trial(const coord_db_trial_t *row, void *arg)
     return 0;
 }
 
+static int s_print_attempt(const coord_db_attempt_t *row, void *arg)
+{
+    trials_ctx_t *ctx = arg;
+    if (ctx->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "sweep", ctx->sweep->name);
+        cJSON_AddNumberToObject(o, "attempt", (double)row->id);
+        cJSON_AddNumberToObject(o, "trial", (double)row->trial_number);
+        cJSON_AddNumberToObject(o, "fold", row->fold);
+        cJSON_AddStringToObject(o, "state", row->state);
+        if (row->kind)
+            cJSON_AddStringToObject(o, "kind", row->kind);
+        else
+            cJSON_AddNullToObject(o, "kind");
+        cJSON_AddStringToObject(o, "worker", row->worker_id ? row->worker_id : "");
+        if (isfinite(row->value))
+            cJSON_AddNumberToObject(o, "value", row->value);
+        else
+            cJSON_AddNullToObject(o, "value");
+        if (row->error)
+            cJSON_AddStringToObject(o, "error", row->error);
+        else
+            cJSON_AddNullToObject(o, "error");
+        cJSON_AddItemToArray(ctx->arr, o);
+        return 0;
+    }
+    printf("%s,%lld,%lld,%d,%s,%s,", ctx->sweep->name, (long long)row->id,
+           (long long)row->trial_number, row->fold, row->state, row->kind ? row->kind : "");
+    s_csv_field(row->worker_id ? row->worker_id : "");
+    if (isfinite(row->value))
+        printf(",%.17g,", row->value);
+    else
+        printf(",,");
+    s_csv_field(row->error ? row->error : "");
+    putchar('\n');
+    return 0;
+}
+
 int cli_cmd_trials(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"format", required_argument, NULL, 'f'},
+        {"attempts", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL;
-    bool json = false;
+    bool json = false, attempts = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:f:ah", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db_path = optarg; break;
+        case 'a': attempts = true; break;
         case 'f':
             if (!strcmp(optarg, "json")) {
                 json = true;
@@ -189,10 +229,13 @@ int cli_cmd_trials(int argc, char **argv)
             }
             break;
         case 'h':
-            printf("usage: sweepd trials --db FILE [SWEEP] [--format csv|json]\n\n"
+            printf("usage: sweepd trials --db FILE [SWEEP] [--format csv|json] [--attempts]\n\n"
                    "Print every trial of SWEEP (default: every sweep): number, state, each\n"
                    "parameter (a CSV column each; JSON keeps their types), value (mean over\n"
-                   "folds), value_std (population std over folds), folds done, error.\n\n"
+                   "folds), value_std (population std over folds), folds done, error.\n"
+                   "With --attempts, print every attempt instead: sweep, attempt id, trial\n"
+                   "number, fold (-1 without cross-validation), state, kind (trainer,\n"
+                   "lease, handed_back, timeout, worker, cancelled, ...), worker, value, error.\n\n"
                    "exit status: 0 ok, 1 unreadable database, 2 usage or unknown sweep\n");
             return CLI_EXIT_OK;
         default:
@@ -212,6 +255,17 @@ int cli_cmd_trials(int argc, char **argv)
     cJSON *arr = json ? cJSON_CreateArray() : NULL;
     for (size_t i = 0; i < sweeps.n; i++) {
         const sweep_ref_t *sw = &sweeps.items[i];
+        if (attempts) {
+            if (!json && i == 0)
+                printf("sweep,attempt,trial,fold,state,kind,worker,value,error\n");
+            trials_ctx_t actx = {sw, json, arr};
+            if (coord_db_attempts(db, sw->id, NULL, s_print_attempt, &actx)) {
+                fprintf(stderr, "sweepd trials: cannot read '%s'\n", db_path);
+                status = CLI_EXIT_FAILURE;
+                break;
+            }
+            continue;
+        }
         if (!json) {
             if (i)
                 putchar('\n');

@@ -21,6 +21,7 @@ static const struct {
     {"best", cli_cmd_best, "print the best trial of a sweep"},
     {"train", cli_cmd_train, "one run of the built-in trainer (as a worker's child or by hand)"},
     {"validate", cli_cmd_validate, "check a sweep spec; print every error with its JSON path"},
+    {"check", cli_cmd_check, "verify a trial database: integrity and exactly-once invariants"},
 };
 
 static void s_usage(FILE *out)

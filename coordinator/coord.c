@@ -45,6 +45,7 @@ struct coord {
     char *db_path;
     uint64_t lease_ms, heartbeat_ms;
     bool exit_when_done;
+    int drop_acks;              /* test hook: ACKs still to drop */
     coord_db_t *db;
     coord_sched_t *sched;
     zsock_t *router;
@@ -249,6 +250,14 @@ static void s_end_turn(coord_t *self)
         return;
     }
     for (size_t i = 0; i < n; i++) {
+        if (out[i].cmd == PROTO_ACK && self->drop_acks > 0) {
+            self->drop_acks--;
+            sw_log_warn("debug: ACK dropped (--debug-drop-acks) worker=%s attempt=%.0f left=%d",
+                        out[i].worker_id,
+                        cJSON_GetNumberValue(cJSON_GetObjectItem(out[i].body, "attempt")),
+                        self->drop_acks);
+            continue;
+        }
         s_send_worker(self, out[i].worker_id, out[i].cmd, out[i].body);
         out[i].body = NULL;
     }
@@ -478,6 +487,7 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
     self->lease_ms = opts->lease_ms ? opts->lease_ms : COORD_SCHED_LEASE_MS_DEFAULT;
     self->heartbeat_ms = opts->heartbeat_ms ? opts->heartbeat_ms : COORD_HEARTBEAT_MS_DEFAULT;
     self->exit_when_done = opts->exit_when_done;
+    self->drop_acks = opts->debug_drop_acks > 0 ? opts->debug_drop_acks : 0;
     self->sendq = zlist_new();
     if (!self->endpoint || !self->db_path || !self->sendq) {
         *err = SW_ENOMEM;
@@ -491,6 +501,11 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
     if (!self->sched)
         goto fail;
     coord_sched_set_trial_cb(self->sched, s_on_trial, self);
+    if (opts->orphans_lost) {
+        int n = coord_sched_orphans_lost(self->sched);
+        if (n)
+            sw_log_notice("requeueing %d attempts of workers that cannot come back", n);
+    }
     if (coord_db_commit(self->db)) {
         *err = SW_EDB;
         goto fail;

@@ -46,6 +46,12 @@ typedef struct {
     uint64_t heartbeat_ms;  /* HEARTBEAT interval; 0: COORD_HEARTBEAT_MS_DEFAULT (1000) */
     bool exit_when_done;    /* when every sweep is final: send SHUTDOWN to the workers,
                                then call the done callback */
+    bool orphans_lost;      /* the workers of RUNNING attempts found in the store cannot
+                               come back (`sweepd run` restarting with new local workers):
+                               requeue those attempts at once instead of waiting a lease */
+    int debug_drop_acks;    /* test and debug facility: do not send the first N ACKs (the
+                               results are recorded; workers re-send and get ACKed then).
+                               0 in normal use */
 } coord_options_t;
 
 /* Progress of one sweep (the scheduler's counts): done = complete + pruned + failed +

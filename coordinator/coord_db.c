@@ -141,7 +141,7 @@ enum {
     Q_ATTEMPT_INSERT, Q_ATTEMPT_UPDATE,
     Q_REPORT_INSERT, Q_REPORT_COUNT,
     Q_WORKERS, Q_WORKER_UPSERT, Q_WORKER_SEEN, Q_WORKER_STATE,
-    Q_EVENT_ADD, Q_EVENTS,
+    Q_EVENT_ADD, Q_EVENTS, Q_EVENTS_RECENT,
     Q_COUNT
 };
 
@@ -196,6 +196,9 @@ static const char *const s_sql[Q_COUNT] = {
     [Q_EVENT_ADD] = "INSERT INTO events (sweep_id, unix_ms, kind, detail) VALUES (?1, ?2, ?3, ?4)",
     [Q_EVENTS] = "SELECT id, sweep_id, unix_ms, kind, detail FROM events "
                  "WHERE (?1 = 0 OR sweep_id = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY id",
+    [Q_EVENTS_RECENT] = "SELECT * FROM (SELECT id, sweep_id, unix_ms, kind, detail FROM events "
+                        "WHERE (?1 = 0 OR sweep_id = ?1 OR sweep_id IS NULL) "
+                        "ORDER BY id DESC LIMIT ?2) ORDER BY id",
 };
 
 struct coord_db {
@@ -823,4 +826,45 @@ int coord_db_events(coord_db_t *self, int64_t sweep_id, const char *kind,
         s_bind_text(st, 2, kind);
     }
     return s_query(self, st, s_event_row, (s_any_fn *)fn, arg);
+}
+
+int coord_db_events_recent(coord_db_t *self, int64_t sweep_id, int64_t limit,
+                           coord_db_event_fn *fn, void *arg)
+{
+    assert(self && fn);
+    sqlite3_stmt *st = s_stmt(self, Q_EVENTS_RECENT);
+    if (st) {
+        sqlite3_bind_int64(st, 1, sweep_id);
+        sqlite3_bind_int64(st, 2, limit);
+    }
+    return s_query(self, st, s_event_row, (s_any_fn *)fn, arg);
+}
+
+int coord_db_integrity_check(coord_db_t *self, char *msg, size_t len)
+{
+    assert(self && msg && len > 0);
+    sqlite3_stmt *st = NULL;
+    msg[0] = 0;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(msg, len, "%s", sqlite3_errmsg(self->db));
+        return SW_EDB;
+    }
+    int rc = sqlite3_step(st), bad = 0;
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (!line || strcmp(line, "ok")) {
+            if (!bad)
+                snprintf(msg, len, "%s", line ? line : "?");
+            bad++;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(msg, len, "%s", sqlite3_errmsg(self->db));
+        sqlite3_finalize(st);
+        return SW_EDB;
+    }
+    sqlite3_finalize(st);
+    if (!bad)
+        snprintf(msg, len, "ok");
+    return bad;
 }

@@ -24,6 +24,7 @@
 #define COORD_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The schema version this build writes (PRAGMA user_version). */
@@ -225,5 +226,15 @@ int coord_db_event_add(coord_db_t *self, int64_t sweep_id, int64_t now_unix_ms,
 /* Events of SWEEP_ID (0: every event) of KIND (NULL: any), by id. */
 int coord_db_events(coord_db_t *self, int64_t sweep_id, const char *kind,
                     coord_db_event_fn *fn, void *arg);
+
+/* The LIMIT most recent events of SWEEP_ID (0: every event) together with the events
+ * that concern no sweep (worker lost, worker gone), oldest first. */
+int coord_db_events_recent(coord_db_t *self, int64_t sweep_id, int64_t limit,
+                           coord_db_event_fn *fn, void *arg);
+
+/* Run PRAGMA integrity_check. Returns 0 when SQLite says "ok" (MSG = "ok"), the number
+ * of problem lines found (MSG = the first one), or SW_EDB when the check itself cannot
+ * run (MSG = SQLite's error). MSG (LEN bytes) is always a terminated string. */
+int coord_db_integrity_check(coord_db_t *self, char *msg, size_t len);
 
 #endif

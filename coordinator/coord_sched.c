@@ -1511,10 +1511,12 @@ int coord_sched_bye(coord_sched_t *self, const char *worker_id, const int64_t *h
         if (a && a->attached && !strcmp(a->worker_id, w->id))
             s_attempt_lost(self, a, "handed_back", "handed back on drain", false);
     }
+    /* an attempt it did not hand back was assigned while it was leaving (the ASSIGN
+     * crossed its BYE): it never ran, so no retry is counted */
     for (size_t i = 0; i < self->n_running;) {
         attempt_t *a = self->running[i];
         if (a->attached && !strcmp(a->worker_id, w->id)) {
-            s_attempt_lost(self, a, "lease", "worker left", true);
+            s_attempt_lost(self, a, "handed_back", "worker left before running it", false);
             continue;
         }
         i++;
@@ -1522,6 +1524,19 @@ int coord_sched_bye(coord_sched_t *self, const char *worker_id, const int64_t *h
     s_check_all(self);
     s_dispatch(self);
     return self->err;
+}
+
+int coord_sched_orphans_lost(coord_sched_t *self)
+{
+    assert(self);
+    uint64_t now = s_now(self);
+    int n = 0;
+    for (size_t i = 0; i < self->n_running; i++)
+        if (!self->running[i]->attached) {
+            self->running[i]->orphan_deadline_ms = now;
+            n++;
+        }
+    return n;
 }
 
 /* Workers a previous coordinator left 'alive' that never came back: mark lost. */
@@ -1719,6 +1734,38 @@ static int s_count_row(const coord_db_attempt_t *row, void *arg)
     return 0;
 }
 
+typedef struct {
+    cJSON *trial_retries;   /* "NUMBER": retries of the trial (lost attempts, retry counted) */
+    cJSON *lost;            /* kind -> LOST attempts */
+    cJSON *failed;          /* kind -> FAILED attempts */
+} attempt_kinds_t;
+
+static void s_incr(cJSON *o, const char *key)
+{
+    cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (it)
+        cJSON_SetNumberValue(it, it->valuedouble + 1);
+    else
+        cJSON_AddNumberToObject(o, key, 1);
+}
+
+static int s_attempt_kinds(const coord_db_attempt_t *row, void *arg)
+{
+    attempt_kinds_t *k = arg;
+    const char *kind = row->kind ? row->kind : "none";
+    if (!strcmp(row->state, "LOST")) {
+        s_incr(k->lost, kind);
+        if (strcmp(kind, "handed_back")) {
+            char num[32];
+            snprintf(num, sizeof num, "%lld", (long long)row->trial_number);
+            s_incr(k->trial_retries, num);
+        }
+    } else if (!strcmp(row->state, "FAILED")) {
+        s_incr(k->failed, kind);
+    }
+    return 0;
+}
+
 static void s_add_number_or_null(cJSON *o, const char *name, double v)
 {
     if (isfinite(v))
@@ -1797,8 +1844,21 @@ static int s_status_sweep(const coord_db_sweep_t *row, void *arg)
     } else {
         cJSON_AddNullToObject(s, "best");
     }
-    cJSON_AddNumberToObject(s, "trials_per_minute", (double)c.recent * 60000.0 / S_RATE_WINDOW_MS);
+    /* over the window, or over the serving time when the sweep was served for less */
+    int64_t span = row->served_ms < S_RATE_WINDOW_MS ? row->served_ms : S_RATE_WINDOW_MS;
+    cJSON_AddNumberToObject(s, "trials_per_minute",
+                            span > 0 ? (double)c.recent * 60000.0 / (double)span : 0.0);
     cJSON_AddNumberToObject(s, "retries", (double)retries);
+    cJSON *tr_retries = cJSON_AddObjectToObject(s, "trial_retries");
+    cJSON *lost_kinds = cJSON_AddObjectToObject(s, "attempts_lost");
+    cJSON *failed_kinds = cJSON_AddObjectToObject(s, "attempts_failed");
+    attempt_kinds_t ak = {tr_retries, lost_kinds, failed_kinds};
+    if (coord_db_attempts(all->db, row->id, NULL, s_attempt_kinds, &ak)) {
+        free(c.best_params);
+        sw_spec_destroy(&spec);
+        all->rc = SW_EDB;
+        return 1;
+    }
     cJSON_AddNumberToObject(s, "served_s", (double)row->served_ms / 1000.0);
     free(c.best_params);
     sw_spec_destroy(&spec);
@@ -1813,14 +1873,21 @@ typedef struct {
 
 typedef struct {
     const char *id;
-    cJSON *arr;
+    cJSON *arr;             /* attempt ids */
+    cJSON *attempts;        /* {attempt, trial, fold} */
 } running_of_t;
 
 static int s_running_of(const coord_db_attempt_t *row, void *arg)
 {
     running_of_t *r = arg;
-    if (row->worker_id && !strcmp(row->worker_id, r->id))
+    if (row->worker_id && !strcmp(row->worker_id, r->id)) {
         cJSON_AddItemToArray(r->arr, cJSON_CreateNumber((double)row->id));
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddNumberToObject(a, "attempt", (double)row->id);
+        cJSON_AddNumberToObject(a, "trial", (double)row->trial_number);
+        cJSON_AddNumberToObject(a, "fold", row->fold);
+        cJSON_AddItemToArray(r->attempts, a);
+    }
     return 0;
 }
 
@@ -1835,8 +1902,44 @@ static int s_status_worker(const coord_db_worker_t *row, void *arg)
     cJSON_AddNumberToObject(w, "slots", (double)row->slots);
     int64_t age = sw->now_unix_ms - row->last_seen_unix_ms;
     cJSON_AddNumberToObject(w, "last_heartbeat_age_ms", (double)(age > 0 ? age : 0));
-    running_of_t r = {row->id, cJSON_AddArrayToObject(w, "running")};
+    running_of_t r = {row->id, cJSON_AddArrayToObject(w, "running"),
+                      cJSON_AddArrayToObject(w, "attempts")};
     return coord_db_attempts(sw->db, 0, "RUNNING", s_running_of, &r) ? 1 : 0;
+}
+
+#define S_STATUS_EVENTS 50     /* most recent events listed in the status document */
+
+typedef struct {
+    coord_db_t *db;
+    cJSON *counts;          /* kind -> number of events */
+    cJSON *list;            /* the most recent events */
+    int64_t now_unix_ms;
+    int64_t sweep_id;       /* 0: every sweep */
+} status_events_t;
+
+static int s_sweep_id_of(const coord_db_sweep_t *row, void *arg)
+{
+    *(int64_t *)arg = row->id;
+    return 0;
+}
+
+static int s_count_event(const coord_db_event_t *row, void *arg)
+{
+    s_incr(arg, row->kind);
+    return 0;
+}
+
+static int s_list_event(const coord_db_event_t *row, void *arg)
+{
+    status_events_t *ev = arg;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "unix_ms", (double)row->unix_ms);
+    int64_t age = ev->now_unix_ms - row->unix_ms;
+    cJSON_AddNumberToObject(e, "age_ms", (double)(age > 0 ? age : 0));
+    cJSON_AddStringToObject(e, "kind", row->kind);
+    cJSON_AddStringToObject(e, "detail", row->detail ? row->detail : "");
+    cJSON_AddItemToArray(ev->list, e);
+    return 0;
 }
 
 cJSON *coord_sched_status_db(coord_db_t *db, const char *sweep, int64_t now_unix_ms, int *err)
@@ -1856,6 +1959,13 @@ cJSON *coord_sched_status_db(coord_db_t *db, const char *sweep, int64_t now_unix
         rc = all.rc;
     status_workers_t ws = {cJSON_AddArrayToObject(doc, "workers"), db, now_unix_ms};
     if (!rc && coord_db_workers(db, s_status_worker, &ws))
+        rc = SW_EDB;
+    status_events_t ev = {db, cJSON_AddObjectToObject(doc, "event_counts"),
+                          cJSON_AddArrayToObject(doc, "events"), now_unix_ms, 0};
+    if (!rc && sweep)
+        rc = coord_db_sweeps(db, sweep, s_sweep_id_of, &ev.sweep_id) < 0 ? SW_EDB : 0;
+    if (!rc && (coord_db_events(db, ev.sweep_id, NULL, s_count_event, ev.counts)
+                || coord_db_events_recent(db, ev.sweep_id, S_STATUS_EVENTS, s_list_event, &ev)))
         rc = SW_EDB;
     if (!rc && sweep && !all.matched)
         rc = SW_EINVAL;
@@ -1880,7 +1990,7 @@ cJSON *coord_sched_status(coord_sched_t *self, const char *sweep, int *err)
     cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "workers")) {
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(w, "id"));
         worker_t *mw = id ? s_worker_find(self, id) : NULL;
-        if (mw && mw->alive)
+        if (mw)
             cJSON_ReplaceItemInObject(w, "last_heartbeat_age_ms",
                                       cJSON_CreateNumber((double)(now - mw->last_msg_ms)));
     }

@@ -143,6 +143,12 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
 int coord_sched_bye(coord_sched_t *self, const char *worker_id, const int64_t *handed_back,
                     size_t n_handed_back);
 
+/* The workers that ran the RUNNING attempts loaded from the store cannot come back
+ * (`sweepd run` restarted: its local workers died with it): let the next
+ * coord_sched_tick() treat every attempt not yet re-attached as lost (a retry each)
+ * instead of waiting one lease. Returns how many attempts that concerns. */
+int coord_sched_orphans_lost(coord_sched_t *self);
+
 /* Periodic work (every few hundred ms): expire leases of silent workers, orphans not
  * re-attached after a restart, attempts past trial_timeout_s + lease; account serving
  * time and max_time_s; finish sweeps. 0 or SW_EDB. */
@@ -172,7 +178,16 @@ int coord_sched_counts(coord_sched_t *self, const char *name, coord_sched_counts
 coord_sched_stats_t coord_sched_stats(const coord_sched_t *self);
 
 /* The status document (the one `sweepd status --json` prints) built from DB alone,
- * read-only: {"sweeps": {NAME: {...}}, "workers": [...]}; SWEEP (NULL: all) filters.
+ * read-only: {"sweeps": {NAME: {...}}, "workers": [...], "event_counts": {KIND: n},
+ * "events": [...]}; SWEEP (NULL: all) filters the sweeps and the events (events that
+ * concern no sweep, such as "worker lost", are always listed). Each sweep has its
+ * counts per state, "retries", "trial_retries" ({"NUMBER": retries} for trials with
+ * at least one), "attempts_lost" and "attempts_failed" (kind -> count: "lease",
+ * "handed_back", "timeout"; "trainer", "worker", ...), and "trials_per_minute" over the
+ * last 5 minutes or the serving time when shorter. Each worker has "state" (alive,
+ * lost, gone), "last_heartbeat_age_ms", "running" (attempt ids) and "attempts"
+ * ({attempt, trial, fold}). "events" lists the 50 most recent events ({unix_ms,
+ * age_ms, kind, detail}), oldest first; docs/OPERATIONS.md explains each kind.
  * NOW_UNIX_MS dates heartbeat ages and rates. Returns a new cJSON (caller owns) or
  * NULL with *ERR = SW_EDB/SW_ENOMEM, or SW_EINVAL when SWEEP names no sweep. */
 cJSON *coord_sched_status_db(coord_db_t *db, const char *sweep, int64_t now_unix_ms, int *err);
