@@ -27,6 +27,8 @@ cli_cmd_fn cli_cmd_status;
 cli_cmd_fn cli_cmd_trials;
 cli_cmd_fn cli_cmd_best;
 cli_cmd_fn cli_cmd_train;
+cli_cmd_fn cli_cmd_refit;
+cli_cmd_fn cli_cmd_predict;
 cli_cmd_fn cli_cmd_validate;
 cli_cmd_fn cli_cmd_check;
 

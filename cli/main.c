@@ -20,6 +20,8 @@ static const struct {
     {"trials", cli_cmd_trials, "list every trial with its parameters and values"},
     {"best", cli_cmd_best, "print the best trial of a sweep"},
     {"train", cli_cmd_train, "one run of the built-in trainer (as a worker's child or by hand)"},
+    {"refit", cli_cmd_refit, "retrain the best configuration, score the held-out rows, save the model"},
+    {"predict", cli_cmd_predict, "predict the rows of a CSV file with a saved model"},
     {"validate", cli_cmd_validate, "check a sweep spec; print every error with its JSON path"},
     {"check", cli_cmd_check, "verify a trial database: integrity and exactly-once invariants"},
 };
