@@ -294,6 +294,35 @@ static void test_adam_steps(void **state)
     assert_float_equal(w[2], 0.24805253039590372, 1e-13);
 }
 
+static void test_adam_vector_path_matches_scalar(void **state)
+{
+    (void)state;
+    /* 11 parameters take the 4-wide path for 8 of them; one optimizer per parameter
+     * (n = 1) takes the scalar loop; the bits must agree after 50 steps */
+    enum { N = 11 };
+    trn_opt_cfg_t c = trn_opt_defaults(TRN_OPT_ADAM);
+    trn_opt_t *all = trn_opt_new(&c, N), *one[N];
+    double w[N], w1[N], g[N];
+    sw_rng_t rng;
+    sw_rng_seed(&rng, 9);
+    for (int i = 0; i < N; i++) {
+        w[i] = w1[i] = sw_rng_normal(&rng);
+        one[i] = trn_opt_new(&c, 1);
+        assert_non_null(one[i]);
+    }
+    for (int t = 0; t < 50; t++) {
+        for (int i = 0; i < N; i++)
+            g[i] = sw_rng_normal(&rng) * (i + 1) * 1e-3;
+        trn_opt_step(all, w, g);
+        for (int i = 0; i < N; i++)
+            trn_opt_step(one[i], &w1[i], &g[i]);
+    }
+    assert_memory_equal(w, w1, sizeof w);
+    for (int i = 0; i < N; i++)
+        trn_opt_destroy(&one[i]);
+    trn_opt_destroy(&all);
+}
+
 static void test_rmsprop_steps(void **state)
 {
     (void)state;
@@ -355,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_bce_clips_like_keras),
         cmocka_unit_test(test_sgd_steps),
         cmocka_unit_test(test_adam_steps),
+        cmocka_unit_test(test_adam_vector_path_matches_scalar),
         cmocka_unit_test(test_rmsprop_steps),
         cmocka_unit_test(test_gradients_with_dropout_and_l2),
         cmocka_unit_test(test_he_normal_init),

@@ -570,6 +570,45 @@ void trn_opt_destroy(trn_opt_t **opt_p)
     *opt_p = NULL;
 }
 
+/* The adam update of elements [0, n - n % 4) with AVX: four lanes at a time, the same
+ * operations in the same order as the scalar loop, so the same bits (IEEE sqrt, division,
+ * multiplication are correctly rounded in every width; no fused multiply-add). The
+ * scalar loop's sqrt keeps errno semantics and so is never vectorized by the compiler;
+ * at the digits network's 17,226 parameters this is most of an optimizer step. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define S_HAVE_AVX 1
+__attribute__((target("avx")))
+static size_t s_adam_avx(size_t n, double *restrict w, const double *restrict g,
+                         double *restrict m, double *restrict v, double b1, double b2,
+                         double alpha, double eps)
+{
+    const __m256d vb1 = _mm256_set1_pd(b1), vb2 = _mm256_set1_pd(b2),
+                  va = _mm256_set1_pd(alpha), ve = _mm256_set1_pd(eps);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d gi = _mm256_loadu_pd(g + i), mi = _mm256_loadu_pd(m + i),
+                vi = _mm256_loadu_pd(v + i), wi = _mm256_loadu_pd(w + i);
+        mi = _mm256_add_pd(mi, _mm256_mul_pd(_mm256_sub_pd(gi, mi), vb1));
+        vi = _mm256_add_pd(vi, _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(gi, gi), vi), vb2));
+        __m256d step = _mm256_div_pd(_mm256_mul_pd(mi, va),
+                                     _mm256_add_pd(_mm256_sqrt_pd(vi), ve));
+        _mm256_storeu_pd(m + i, mi);
+        _mm256_storeu_pd(v + i, vi);
+        _mm256_storeu_pd(w + i, _mm256_sub_pd(wi, step));
+    }
+    return i;
+}
+
+static bool s_avx(void)
+{
+    static int have = -1;
+    if (have < 0)
+        have = __builtin_cpu_supports("avx") ? 1 : 0;
+    return have == 1;
+}
+#endif
+
 void trn_opt_step(trn_opt_t *opt, double *restrict w, const double *restrict g)
 {
     const trn_opt_cfg_t *c = &opt->cfg;
@@ -603,7 +642,12 @@ void trn_opt_step(trn_opt_t *opt, double *restrict w, const double *restrict g)
         double t = (double)(opt->iterations + 1);
         double alpha = lr * sqrt(1.0 - pow(c->beta_2, t)) / (1.0 - pow(c->beta_1, t));
         double b1 = 1.0 - c->beta_1, b2 = 1.0 - c->beta_2, eps = c->epsilon;
-        for (size_t i = 0; i < n; i++) {
+        size_t i0 = 0;
+#ifdef S_HAVE_AVX
+        if (s_avx())
+            i0 = s_adam_avx(n, w, g, m, v, b1, b2, alpha, eps);
+#endif
+        for (size_t i = i0; i < n; i++) {
             m[i] += (g[i] - m[i]) * b1;
             v[i] += (g[i] * g[i] - v[i]) * b2;
             w[i] -= m[i] * alpha / (sqrt(v[i]) + eps);
