@@ -31,6 +31,14 @@ cp "$T/t.csv" "$T/after-kill.csv"
 
 run run2
 it_wait_cond 60 complete_at_least $((n1 + 8))
+# status reads the database while the coordinator writes it
+"$SWEEPD" status --db "$T/r.db" --json > "$T/live.json" || fail "sweepd status --db during the run"
+grep -q '"state":[[:space:]]*"RUNNING"' "$T/live.json" || fail "live status does not show the sweep RUNNING"
+live=$(sed -n 's/.*"COMPLETE":[[:space:]]*\([0-9]*\).*/\1/p' "$T/live.json" | head -1)
+[ "$live" -ge $((n1 + 8)) ] && [ "$live" -le 40 ] || fail "live status counts $live COMPLETE"
+"$SWEEPD" status --db "$T/r.db" > "$T/live.txt" || fail "sweepd status (text) during the run"
+grep -q "it-resume" "$T/live.txt" || fail "live status does not name the sweep"
+pass "status --db during the run: RUNNING, $live COMPLETE"
 kill -INT $PID
 it_wait_exit $PID 20
 [ "$RC" -eq 130 ] || fail "sweepd run exited $RC after SIGINT, expected 130"
