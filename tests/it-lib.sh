@@ -14,6 +14,7 @@ ROOT=$(pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/sweepd-it-XXXXXX")
 IT_PIDS=""
 IT_NAME=$(basename "$0" .sh)
+IT_NETNS=""
 
 it_cleanup() {
     rc=$?
@@ -27,8 +28,14 @@ it_cleanup() {
     done
     # trainer children live in their own process groups; kill any the test recorded
     if [ -f "$T/trainer-pids" ]; then
-        while read -r p; do kill -KILL "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done < "$T/trainer-pids"
+        while read -r p _; do kill -KILL "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done < "$T/trainer-pids"
     fi
+    # every process still inside a namespace of this test is one of ours: stop it by
+    # pid, then delete the namespaces (their veth ends go with them)
+    for ns in $IT_NETNS; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    done
+    for ns in $IT_NETNS; do ip netns del "$ns" 2>/dev/null; done
     if [ $rc -ne 0 ]; then
         echo "--- $IT_NAME failed (exit $rc); logs in $T:" >&2
         for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }; done
@@ -91,4 +98,100 @@ it_free_port() {
 it_csv_count() {
     awk -F, -v col="$2" -v val="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
                                      c && $c == val { n++ } END { print n + 0 }' "$1"
+}
+
+# ---- several hosts on one machine: network namespaces joined by veth links ----------
+#
+# it_netns_setup N: a coordinator host "$NSC" and N worker hosts (it_ns I) in their own
+# network namespaces, named after this test's pid so concurrent runs never collide.
+# Worker host I reaches the coordinator host over its own veth pair at
+# $(it_coord_addr I) (192.168.(100+I).1; the worker side is .2). These addresses
+# exist only inside the namespaces: every command that uses them runs through
+# `ip netns exec` (it_start_in). Without root or namespace support the test is
+# skipped (exit 77) with the reason printed. The EXIT trap deletes the namespaces.
+it_netns_setup() {
+    n=$1
+    IT_NSP="sw$$"
+    NSC="${IT_NSP}c"
+    if [ "$(id -u)" -ne 0 ]; then echo "skipped: network namespaces need root"; exit 77; fi
+    command -v ip >/dev/null 2>&1 || { echo "skipped: no 'ip' command (iproute2)"; exit 77; }
+    if ! ip netns add "$NSC" 2>"$T/netns.err"; then
+        echo "skipped: cannot create a network namespace: $(cat "$T/netns.err")"; exit 77
+    fi
+    IT_NETNS="$NSC"
+    ip -n "$NSC" link set lo up || fail "cannot bring lo up in $NSC"
+    i=1
+    while [ "$i" -le "$n" ]; do
+        ns="${IT_NSP}w$i"
+        ip netns add "$ns" || fail "cannot create namespace $ns"
+        IT_NETNS="$IT_NETNS $ns"
+        ip link add "${IT_NSP}c$i" type veth peer name "${IT_NSP}w$i" || fail "cannot create veth $i"
+        ip link set "${IT_NSP}c$i" netns "$NSC" && ip link set "${IT_NSP}w$i" netns "$ns" \
+            && ip -n "$NSC" addr add "192.168.$((100 + i)).1/24" dev "${IT_NSP}c$i" \
+            && ip -n "$ns" addr add "192.168.$((100 + i)).2/24" dev "${IT_NSP}w$i" \
+            && ip -n "$NSC" link set "${IT_NSP}c$i" up && ip -n "$ns" link set "${IT_NSP}w$i" up \
+            && ip -n "$ns" link set lo up || fail "cannot set up the link of worker host $i"
+        i=$((i + 1))
+    done
+}
+
+# it_ns I: the namespace of worker host I.
+it_ns() { echo "${IT_NSP}w$1"; }
+
+# it_coord_addr I: the coordinator's address as seen from worker host I.
+it_coord_addr() { echo "192.168.$((100 + $1)).1"; }
+
+# it_start_in NS NAME CMD...: it_start inside namespace NS (PID is the command's own pid:
+# `ip netns exec` execs it).
+it_start_in() {
+    ns=$1; name=$2; shift 2
+    it_start "$name" ip netns exec "$ns" "$@"
+}
+
+# it_cut I / it_heal I: take the link of worker host I down / up on the coordinator's
+# side: the worker sees timeouts, as in a real partition.
+it_cut() { ip -n "$NSC" link set "${IT_NSP}c$1" down || fail "cannot cut link $1"; }
+it_heal() { ip -n "$NSC" link set "${IT_NSP}c$1" up || fail "cannot heal link $1"; }
+
+# it_in_coord CMD...: run CMD on the coordinator host (e.g. sweepd status --connect).
+it_in_coord() { ip netns exec "$NSC" "$@"; }
+
+# it_status_json DB: the status document of DB (read-only), for grep.
+it_status_json() { "$SWEEPD" status --db "$1" --json; }
+
+# it_event_count DB KIND: how many events of KIND the database holds.
+it_event_count() {
+    it_status_json "$1" | awk -v k="\"$2\":" '
+        /"event_counts":/ { inside = 1; next }
+        inside && /}/ { inside = 0 }
+        inside && index($0, k) { gsub(/[^0-9]/, "", $NF); print $NF; found = 1 }
+        END { if (!found) print 0 }'
+}
+
+# it_has_event DB KIND: whether DB holds at least one event of KIND.
+it_has_event() { [ "$(it_event_count "$1" "$2")" -gt 0 ]; }
+
+# it_complete DB: COMPLETE trials of DB.
+it_complete() {
+    "$SWEEPD" trials --db "$1" --format csv 2>/dev/null > "$T/.complete.csv" || { echo 0; return; }
+    it_csv_count "$T/.complete.csv" state COMPLETE
+}
+
+# it_final_checks DB: what every fault test ends with: sweepd check (PRAGMA
+# integrity_check ok, every trial final, each trial number and grid point exactly
+# once, at most one COMPLETE attempt per fold) and no process of the test left running
+# (every recorded pid has exited and the test's namespaces hold no process).
+it_final_checks() {
+    "$SWEEPD" check --db "$1" --final > "$T/check.out" 2>&1 || fail "sweepd check: $(cat "$T/check.out")"
+    pass "$(tail -n 1 "$T/check.out")"
+    for p in $IT_PIDS; do
+        kill -0 "$p" 2>/dev/null && fail "process $p of the test is still running"
+    done
+    for ns in $IT_NETNS; do
+        [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || fail "processes left in $ns: $(ip netns pids "$ns" | tr '\n' ' ')"
+    done
+    if [ -f "$T/trainer-pids" ]; then
+        while read -r p _; do kill -0 "$p" 2>/dev/null && fail "trainer $p is still running"; done < "$T/trainer-pids"
+    fi
+    pass "no process of the test is left running"
 }

@@ -26,7 +26,7 @@ it_wait_cond 20 have_started
 kill -KILL $WA
 wait $WA 2>/dev/null
 # its trainer is in its own process group and outlives the worker: stop it too
-while read -r p; do kill -KILL "$p" 2>/dev/null; done < "$T/trainer-pids"
+while read -r p _; do kill -KILL "$p" 2>/dev/null; done < "$T/trainer-pids"
 pass "worker A killed with SIGKILL while running attempt $(ls "$T" | sed -n 's/^started\.//p')"
 
 it_start wb "$SWEEPD" worker --connect "tcp://127.0.0.1:$port" --id wb --allow-command "$ROOT/tests/trainers/*"
