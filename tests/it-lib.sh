@@ -177,6 +177,13 @@ it_complete() {
     it_csv_count "$T/.complete.csv" state COMPLETE
 }
 
+# it_alive PID: the process exists and is not a zombie.
+it_alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    st=$(sed -n 's/^[0-9]* ([^)]*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ "$st" != Z ]
+}
+
 # it_final_checks DB: what every fault test ends with: sweepd check (PRAGMA
 # integrity_check ok, every trial final, each trial number and grid point exactly
 # once, at most one COMPLETE attempt per fold) and no process of the test left running
@@ -185,13 +192,20 @@ it_final_checks() {
     "$SWEEPD" check --db "$1" --final > "$T/check.out" 2>&1 || fail "sweepd check: $(cat "$T/check.out")"
     pass "$(tail -n 1 "$T/check.out")"
     for p in $IT_PIDS; do
-        kill -0 "$p" 2>/dev/null && fail "process $p of the test is still running"
+        it_alive "$p" && fail "process $p of the test is still running"
     done
-    for ns in $IT_NETNS; do
-        [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || fail "processes left in $ns: $(ip netns pids "$ns" | tr '\n' ' ')"
-    done
+    # an orphaned trainer (its worker was killed) may still be on its way out: bounded wait
     if [ -f "$T/trainer-pids" ]; then
-        while read -r p _; do kill -0 "$p" 2>/dev/null && fail "trainer $p is still running"; done < "$T/trainer-pids"
+        while read -r p _; do
+            n=0
+            while it_alive "$p" && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+            it_alive "$p" && fail "trainer $p is still running"
+        done < "$T/trainer-pids"
     fi
+    for ns in $IT_NETNS; do
+        left=""
+        for p in $(ip netns pids "$ns" 2>/dev/null); do it_alive "$p" && left="$left $p"; done
+        [ -z "$left" ] || fail "processes left in $ns:$left"
+    done
     pass "no process of the test is left running"
 }

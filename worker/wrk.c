@@ -168,8 +168,17 @@ static void s_spool_load_one(wrk_t *self, const char *name)
 {
     char *end = NULL;
     long long id = strtoll(name, &end, 10);
+    if (end != name && id >= 0 && !strcmp(end, ".json.tmp")) {
+        /* a write cut short by a crash: that result was never sent, and the attempt
+         * is lost with this worker's previous process; the coordinator requeues it */
+        char tmp[4200];
+        s_spool_path(self, id, ".tmp", tmp, sizeof tmp);
+        sw_log_notice("removing an unfinished spool file %s", tmp);
+        unlink(tmp);
+        return;
+    }
     if (end == name || strcmp(end, ".json") || id < 0)
-        return;     /* .tmp leftovers of a crash, .bad files, anything else */
+        return;     /* .bad files, anything else */
     char path[4200];
     s_spool_path(self, id, "", path, sizeof path);
     char err[256] = "";
