@@ -30,7 +30,11 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: sweepd status (--db FILE | --connect ENDPOINT) [SWEEP] [--json]\n\n"
             "Show each sweep (or SWEEP): method, state, trials per state, the best trial,\n"
-            "the rate of finished trials and retries; then the workers.\n\n"
+            "the rate of finished trials, retries (per trial too), lost and failed attempts\n"
+            "by kind; then the workers (alive, lost or gone, heartbeat age, the attempts\n"
+            "they run) and the scheduler's recent events (worker lost, lease expired,\n"
+            "attempt requeued, late duplicate discarded, ...). docs/OPERATIONS.md explains\n"
+            "how to read them.\n\n"
             "  --db FILE            read the database (read-only; fine while a coordinator runs)\n"
             "  --connect ENDPOINT   ask a running coordinator (3 s timeout)\n"
             "  --json               print the status document as JSON\n\n"
@@ -130,8 +134,32 @@ static void s_print_human(const cJSON *doc)
         } else {
             printf("  best     -\n");
         }
-        printf("  rate     %.2f trials/min (last 5 min)  retries %.0f  served %.0f s\n",
+        printf("  rate     %.2f trials/min (last 5 min or served time)  retries %.0f  served %.0f s\n",
                s_num(sw, "trials_per_minute"), s_num(sw, "retries"), s_num(sw, "served_s"));
+        const cJSON *it;
+        const cJSON *tr = cJSON_GetObjectItemCaseSensitive(sw, "trial_retries");
+        if (cJSON_GetArraySize(tr) > 0) {
+            printf("  retried ");
+            int shown = 0;
+            cJSON_ArrayForEach(it, tr) {
+                if (shown++ == 20) {
+                    printf(" ...");
+                    break;
+                }
+                printf(" #%s:%.0f", it->string, it->valuedouble);
+            }
+            printf("  (trial:retries)\n");
+        }
+        const char *groups[] = {"attempts_lost", "attempts_failed"};
+        for (int g = 0; g < 2; g++) {
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(sw, groups[g]);
+            if (cJSON_GetArraySize(o) == 0)
+                continue;
+            printf("  %-8s", g == 0 ? "lost" : "failed");
+            cJSON_ArrayForEach(it, o)
+                printf(" %s %.0f", it->string, it->valuedouble);
+            printf("  (attempts by kind)\n");
+        }
     }
     const cJSON *ws = cJSON_GetObjectItemCaseSensitive(doc, "workers");
     printf("workers %d\n", cJSON_GetArraySize(ws));
@@ -140,11 +168,34 @@ static void s_print_human(const cJSON *doc)
                "RUNNING");
     const cJSON *w;
     cJSON_ArrayForEach(w, ws) {
-        char *r = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(w, "running"));
-        printf("  %-24s %-16s %-6s %6.0f %10.0f  %s\n", s_str(w, "id"), s_str(w, "host"),
-               s_str(w, "state"), s_num(w, "slots"), s_num(w, "last_heartbeat_age_ms"),
-               r ? r : "[]");
-        free(r);
+        printf("  %-24s %-16s %-6s %6.0f %10.0f  ", s_str(w, "id"), s_str(w, "host"),
+               s_str(w, "state"), s_num(w, "slots"), s_num(w, "last_heartbeat_age_ms"));
+        const cJSON *a;
+        int k = 0;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(w, "attempts")) {
+            printf("%sattempt %.0f (trial %.0f", k++ ? ", " : "", s_num(a, "attempt"),
+                   s_num(a, "trial"));
+            if (s_num(a, "fold") >= 0)
+                printf(" fold %.0f", s_num(a, "fold"));
+            printf(")");
+        }
+        printf("%s\n", k ? "" : "-");
+    }
+    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(doc, "event_counts");
+    if (cJSON_GetArraySize(counts) > 0) {
+        const cJSON *it;
+        printf("events ");
+        cJSON_ArrayForEach(it, counts)
+            printf(" %s: %.0f;", it->string, it->valuedouble);
+        printf("\n");
+        const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events");
+        int n = cJSON_GetArraySize(events), from = n > 10 ? n - 10 : 0, i = 0;
+        cJSON_ArrayForEach(it, events) {
+            if (i++ < from)
+                continue;
+            printf("  %8.1f s ago  %-26s %s\n", s_num(it, "age_ms") / 1000.0, s_str(it, "kind"),
+                   s_str(it, "detail"));
+        }
     }
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "coordinator");
     if (c)
