@@ -3,8 +3,8 @@
  *  The file is one JSON document (docs/TRAINER.md, "Model files"). JSON rather than a
  *  binary blob: the models are small (the digits network's 17,226 weights make about
  *  400 KB), a user can read the architecture, classes and scaler with any tool, and
- *  cJSON prints every double with up to 17 significant digits, which strtod reads back
- *  to the same bits, so a loaded model predicts exactly what the saved one did. The
+ *  every double is printed with 17 significant digits, which strtod reads back to the
+ *  same bits, so a loaded model predicts exactly what the saved one did. The
  *  format and version fields come first so that a reader rejects foreign files early.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
@@ -84,17 +84,22 @@ int trn_model_outputs(const trn_model_t *model)
 
 /* ---- save ---------------------------------------------------------------------- */
 
+/* A JSON array of N doubles, each printed with %.17g (17 significant digits read back
+ * by strtod to the same bits; cJSON's own printing settles for 15 digits when they
+ * compare equal within an epsilon, which is not exact). Added as a raw item. */
 static cJSON *s_doubles(const double *v, size_t n)
 {
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < n; i++) {
-        cJSON *x = cJSON_CreateNumber(v[i]);
-        if (!x) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-        cJSON_AddItemToArray(a, x);
-    }
+    size_t cap = n * 26 + 3, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    buf[len++] = '[';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, cap - len, i ? ",%.17g" : "%.17g", v[i]);
+    buf[len++] = ']';
+    buf[len] = '\0';
+    cJSON *a = cJSON_CreateRaw(buf);
+    free(buf);
     return a;
 }
 
