@@ -5,7 +5,9 @@
 #     wall time and best mean CV accuracy;
 #  2. scikit-learn's GridSearchCV on the same grid (adam and sgd only: it has no rmsprop);
 #  3. no-op trials per second through the coordinator (bench/noop.json: a trivial
-#     trainer, 2 workers, durable SQLite store).
+#     trainer, 2 workers, durable SQLite store);
+#  4. the coordinator crash loop (scripts/chaos.sh): 2,000 trials, 4 workers, 20
+#     SIGKILLs of the coordinator: kills survived, duplicates, lost, wall time.
 # Figures, not pass/fail: the machine is shared and noisy; run it twice to compare.
 set -eu
 build=${1:-build}
@@ -44,3 +46,6 @@ n=$("$SWEEPD" status --db "$tmp/noop.db" --json | /usr/bin/python3 -c 'import js
 w=$(elapsed "$t0" "$t1")
 printf '  sweepd: %s trials in %ss = %s trials/s (each trial spawns a trainer process)\n' "$n" "$w" "$(awk -v n="$n" -v w="$w" 'BEGIN { printf "%.0f", n / w }')"
 echo "  Optuna 3.1 measured on this machine (../shared/anchors): 78.7 trials/s with SQLite, 1063 in memory"
+echo
+echo "-- coordinator crash loop: scripts/chaos.sh, 2000 trials, 4 workers, 20 SIGKILLs"
+SWEEPD="$SWEEPD" sh scripts/chaos.sh 2000 20 4 2>&1 | sed -n 's/^chaos: /  /p'
