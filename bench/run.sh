@@ -49,3 +49,7 @@ echo "  Optuna 3.1 measured on this machine (../shared/anchors): 78.7 trials/s w
 echo
 echo "-- coordinator crash loop: scripts/chaos.sh, 2000 trials, 4 workers, 20 SIGKILLs"
 SWEEPD="$SWEEPD" sh scripts/chaos.sh 2000 20 4 2>&1 | sed -n 's/^chaos: /  /p'
+
+echo
+echo "-- built-in trainer beside PyTorch (bench/parity.sh): accuracy over 5 seeds, speed, memory"
+sh bench/parity.sh "$build" || echo "  (a parity or speed check above did not pass)"
