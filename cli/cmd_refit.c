@@ -18,6 +18,7 @@
 #include <cJSON.h>
 
 #include "cli/cli.h"
+#include "common/sw_file.h"
 #include "common/sw_err.h"
 #include "coordinator/coord_db.h"
 #include "worker/trn_refit.h"
@@ -40,35 +41,6 @@ static const char s_usage[] =
     "  -h, --help        this text\n"
     "\n"
     "Exit status: 0 done, 1 runtime failure, 2 usage, configuration or dataset error.\n";
-
-static char *s_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
 
 /* The sweep row and its best trial, from the database. */
 typedef struct {
@@ -226,9 +198,10 @@ int cli_cmd_refit(int argc, char **argv)
             printf("sweep %s: best trial %lld, value %.6g\n", sweep, (long long)best.number,
                    best.best);
     } else {
-        spec_text = s_read_file(spec_path);
+        int rerr = 0;
+        spec_text = sw_file_read(spec_path, 0, NULL, &rerr);
         if (!spec_text) {
-            fprintf(stderr, "sweepd refit: %s: cannot read: %s\n", spec_path, strerror(errno));
+            fprintf(stderr, "sweepd refit: %s: cannot read: %s\n", spec_path, sw_strerror(rerr));
             goto done;
         }
     }

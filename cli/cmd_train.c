@@ -19,6 +19,7 @@
 #include <cJSON.h>
 
 #include "cli/cli.h"
+#include "common/sw_file.h"
 #include "common/sw_err.h"
 #include "worker/trn_fit.h"
 
@@ -124,39 +125,6 @@ static int s_parse_fold(const char *s, int *out)
     return 0;
 }
 
-static char *s_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
-
 int cli_cmd_train(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -211,9 +179,10 @@ int cli_cmd_train(int argc, char **argv)
     char err[1024] = "";
     int status = CLI_EXIT_USAGE;
     if (spec_path) {
-        char *text = s_read_file(spec_path);
+        int rerr = 0;
+        char *text = sw_file_read(spec_path, 0, NULL, &rerr);
         if (!text) {
-            snprintf(err, sizeof err, "%s: cannot read: %s", spec_path, strerror(errno ? errno : EIO));
+            snprintf(err, sizeof err, "%s: cannot read: %s", spec_path, sw_strerror(rerr));
             goto fail;
         }
         spec = cJSON_Parse(text);

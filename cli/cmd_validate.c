@@ -19,6 +19,7 @@
 #include <cJSON.h>
 
 #include "cli/cli.h"
+#include "common/sw_file.h"
 #include "common/sw_err.h"
 #include "common/sw_spec.h"
 #include "worker/trn_fit.h"
@@ -35,43 +36,6 @@ static void s_usage(FILE *out)
             "  -h, --help  show this help\n\n"
             "exit status: 0 valid, 1 runtime failure, 2 usage error or invalid spec\n"
             "docs/SPEC.md describes every field.\n");
-}
-
-/* Read PATH whole; caller frees; NULL with errno set on failure. */
-static char *s_read_file(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = cap <= (64u << 20) ? realloc(buf, cap) : NULL;
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                errno = EFBIG;
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        errno = e;
-        return NULL;
-    }
-    fclose(f);
-    *len_out = len;
-    return buf;
 }
 
 /* Whether ERRS already holds a message "FILE: json.path: ..." for the json.path of
@@ -177,10 +141,11 @@ int cli_cmd_validate(int argc, char **argv)
 
     sw_errs_t errs = {0};
     size_t len = 0;
-    char *text = s_read_file(path, &len);
+    int rerr = 0;
+    char *text = sw_file_read(path, (size_t)64 << 20, &len, &rerr);
     sw_spec_t *spec = NULL;
     if (!text) {
-        sw_errs_add(&errs, "%s: cannot read: %s", path, strerror(errno));
+        sw_errs_add(&errs, "%s: cannot read: %s", path, sw_strerror(rerr));
     } else {
         spec = sw_spec_parse(text, len, path, &errs);
         s_check_trainer(text, len, path, &errs);

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sw_file.h"
+
 #define S_INT_MAX_EXACT 9007199254740992.0  /* 2^53: larger integers lose precision */
 #define S_NAME_MAX      64
 #define S_PATH_MAX      512
@@ -1022,14 +1024,6 @@ static const char *const s_limits_keys[] = {"max_trials", "max_failed", "max_ret
                                             "max_time_s", "trial_timeout_s", NULL};
 static const char *const s_command_keys[] = {"type", "argv", NULL};
 
-static char *s_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 /* JSON syntax error at byte offset OFF of TEXT (LEN bytes). */
 static void s_syntax_error(s_ctx_t *c, const char *text, size_t len, size_t off, const char *what)
@@ -1078,7 +1072,7 @@ static void s_parse_objective(s_ctx_t *c, sw_spec_t *spec, const cJSON *obj)
     else if (s_string(c, "objective.metric", metric, &s)) {
         if (!*s)
             s_err(c, "objective.metric", "must not be empty");
-        else if (!(spec->metric = s_strdup(s)))
+        else if (!(spec->metric = strdup(s)))
             c->n++;
     }
     if (!dir)
@@ -1118,7 +1112,7 @@ static bool s_parse_parameters(s_ctx_t *c, sw_spec_t *spec, const cJSON *obj, bo
      * key order in the file; WHEN holds the parameter's object until parsed. */
     int i = 0;
     for (const cJSON *it = obj->child; it; it = it->next, i++) {
-        spec->params[i].name = s_strdup(it->string);
+        spec->params[i].name = strdup(it->string);
         spec->params[i].when = it;
         if (!spec->params[i].name) {
             free(usable);
@@ -1331,7 +1325,7 @@ sw_spec_t *sw_spec_parse(const char *text, size_t len, const char *origin, sw_er
     else if (s_string(&c, "name", v, &s)) {
         if (!s_name_ok(s, true))
             s_err(&c, "name", "must be 1-64 characters from A-Z a-z 0-9 . _ - (got '%.80s')", s);
-        else if (!(spec->name = s_strdup(s)))
+        else if (!(spec->name = strdup(s)))
             c.n++;
     }
     s_parse_objective(&c, spec, cJSON_GetObjectItemCaseSensitive(root, "objective"));
@@ -1426,43 +1420,16 @@ done:
 
 sw_spec_t *sw_spec_load(const char *path, sw_errs_t *errs)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
+    size_t len = 0;
+    int err = 0;
+    char *buf = sw_file_read(path, (size_t)64 << 20, &len, &err);
+    if (!buf) {
         if (errs)
-            sw_errs_add(errs, "%s: cannot open: %s", path, strerror(e));
+            sw_errs_add(errs, "%s: cannot read: %s", path,
+                        err == -EFBIG ? "larger than 64 MiB" : sw_strerror(err));
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = cap <= (64u << 20) ? realloc(buf, cap) : NULL;
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                if (errs)
-                    sw_errs_add(errs, "%s: cannot read: file too large or out of memory", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int failed = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (failed) {
-        free(buf);
-        if (errs)
-            sw_errs_add(errs, "%s: cannot read: %s", path, strerror(e));
-        return NULL;
-    }
-    sw_spec_t *spec = sw_spec_parse(buf ? buf : "", len, path, errs);
+    sw_spec_t *spec = sw_spec_parse(buf, len, path, errs);
     free(buf);
     return spec;
 }

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "common/sw_err.h"
+#include "common/sw_file.h"
 #include "common/sw_rng.h"
 
 trn_csv_opts_t trn_csv_opts_default(void)
@@ -40,52 +41,6 @@ static void s_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-/* Read the whole file; returns a NUL-terminated buffer (caller frees) or NULL with
- * *CODE set to -errno or SW_ENOMEM. */
-static char *s_slurp(const char *path, size_t *len_out, int *code)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *code = -errno;
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        *code = SW_ENOMEM;
-        return NULL;
-    }
-    for (;;) {
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                *code = SW_ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                *code = errno ? -errno : -EIO;
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
 }
 
 /* Trim spaces and one pair of surrounding double quotes from the cell [*B, *E). */
@@ -164,14 +119,6 @@ static int s_blank(const char *s)
     return 1;
 }
 
-static char *s_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static trn_data_t *s_data_alloc(int n_rows, int n_features, const char *path)
 {
@@ -183,7 +130,7 @@ static trn_data_t *s_data_alloc(int n_rows, int n_features, const char *path)
     d->x = malloc(((size_t)n_rows * (size_t)n_features + 1) * sizeof *d->x);
     d->y = malloc(((size_t)n_rows + 1) * sizeof *d->y);
     d->line = malloc(((size_t)n_rows + 1) * sizeof *d->line);
-    d->path = s_strdup(path ? path : "memory");
+    d->path = strdup(path ? path : "memory");
     d->target_col = n_features;
     d->n_cols = n_features + 1;
     if (!d->x || !d->y || !d->line || !d->path)
@@ -216,7 +163,7 @@ static int s_text_classes(trn_data_t *d, const char **tcell)
     }
     d->n_classes = k;
     for (int c = 0; c < k; c++)
-        if (!(d->classes[c] = s_strdup(sorted[c]))) {
+        if (!(d->classes[c] = strdup(sorted[c]))) {
             free(sorted);
             return SW_ENOMEM;
         }
@@ -235,9 +182,9 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     int *code = code_out ? code_out : &dummy;
     *code = 0;
     size_t len = 0;
-    char *buf = s_slurp(path, &len, code);
+    char *buf = sw_file_read(path, 0, &len, code);
     if (!buf) {
-        s_err(err, errlen, "%s: cannot read: %s", path, *code == SW_ENOMEM ? "out of memory" : strerror(-*code));
+        s_err(err, errlen, "%s: cannot read: %s", path, sw_strerror(*code));
         return NULL;
     }
 
@@ -288,7 +235,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
 
     /* The first line decides the column count and, in auto mode, the header. Split a
      * copy: splitting writes NULs, and the line may be data, split again below. */
-    first_copy = s_strdup(lines[0]);
+    first_copy = strdup(lines[0]);
     if (!first_copy || s_split(first_copy, opts->delimiter, &cells) < 0)
         goto nomem;
     int n_cols = cells.n;
@@ -297,7 +244,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         /* A word above a number (or above a missing cell, or in a one-row file) marks a
          * header; a word above a word is a text column (labels). */
         s_cells_t second = {0};
-        char *second_copy = n_lines > 1 ? s_strdup(lines[1]) : NULL;
+        char *second_copy = n_lines > 1 ? strdup(lines[1]) : NULL;
         if (n_lines > 1 && (!second_copy || s_split(second_copy, opts->delimiter, &second) < 0)) {
             free(second_copy);
             free(second.cell);
@@ -320,7 +267,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         if (!names)
             goto nomem;
         for (int c = 0; c < n_cols; c++)
-            if (!(names[c] = s_strdup(cells.cell[c])))
+            if (!(names[c] = strdup(cells.cell[c])))
                 goto nomem;
     }
     if (n_cols < 2) {

@@ -131,14 +131,6 @@ static int s_act(const cJSON *it, const char *path, bool output, trn_act_t *out,
     return 0;
 }
 
-static char *s_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 /* Parameter names that override a trainer field one to one. */
 static const char *const s_param_fields[] = {
@@ -405,7 +397,7 @@ static int s_set(trn_config_t *cfg, s_pending_t *pd, const char *key, const cJSO
             return 1;
         }
         free(cfg->dataset);
-        cfg->dataset = s_strdup(s);
+        cfg->dataset = strdup(s);
         return 0;
     }
     if (strcmp(key, "header") == 0) {
@@ -440,7 +432,7 @@ static int s_set(trn_config_t *cfg, s_pending_t *pd, const char *key, const cJSO
         }
         if (cJSON_IsString(it) && it->valuestring[0]) {
             free(cfg->target_name);
-            cfg->target_name = s_strdup(it->valuestring);
+            cfg->target_name = strdup(it->valuestring);
             return 0;
         }
         sw_errs_add(errs, "%s: must be a column index (negative counts from the end) or a column name", path);
@@ -942,7 +934,7 @@ static int s_targets(const trn_config_t *cfg, const trn_data_t *data, s_targets_
         if (!t->names)
             goto nomem;
         for (int c = 0; c < t->n_classes; c++)
-            if (!(t->names[c] = s_strdup(data->classes[c])))
+            if (!(t->names[c] = strdup(data->classes[c])))
                 goto nomem;
     } else {
         uniq = malloc(((size_t)n + 1) * sizeof *uniq);
@@ -985,7 +977,7 @@ static int s_targets(const trn_config_t *cfg, const trn_data_t *data, s_targets_
         for (int c = 0; c < t->n_classes; c++) {
             char buf[32];
             snprintf(buf, sizeof buf, "%.17g", uniq[c]);
-            if (!(t->names[c] = s_strdup(buf)))
+            if (!(t->names[c] = strdup(buf)))
                 goto nomem;
         }
         free(uniq);
@@ -1120,7 +1112,7 @@ static trn_model_t *s_model_new(const trn_config_t *cfg, const trn_data_t *data,
         if (!m->names)
             goto fail;
         for (int c = 0; c < data->n_cols; c++)
-            if (!(m->names[c] = s_strdup(data->names[c])))
+            if (!(m->names[c] = strdup(data->names[c])))
                 goto fail;
     }
     m->n_classes = t->n_classes;

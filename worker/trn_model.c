@@ -22,6 +22,7 @@
 #include <cJSON.h>
 
 #include "common/sw_err.h"
+#include "common/sw_file.h"
 
 static const char *const s_task_names[] = {"binary", "multiclass", "regression"};
 
@@ -43,14 +44,6 @@ static void s_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *s_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static void s_free_strings(char **v, int n)
 {
@@ -234,7 +227,7 @@ static int s_read_strings(const cJSON *arr, char ***out, int *n_out)
         return SW_ENOMEM;
     const cJSON *x;
     cJSON_ArrayForEach(x, arr) {
-        if (!cJSON_IsString(x) || !(v[i] = s_strdup(x->valuestring))) {
+        if (!cJSON_IsString(x) || !(v[i] = strdup(x->valuestring))) {
             s_free_strings(v, n);
             return cJSON_IsString(x) ? SW_ENOMEM : -1;
         }
@@ -243,44 +236,6 @@ static int s_read_strings(const cJSON *arr, char ***out, int *n_out)
     *out = v;
     *n_out = n;
     return 0;
-}
-
-static char *s_slurp(const char *path, int *code)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *code = -errno;
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf)
-        *code = SW_ENOMEM;
-    else if (ferror(f)) {
-        *code = -EIO;
-        free(buf);
-        buf = NULL;
-    } else {
-        buf[len] = '\0';
-    }
-    fclose(f);
-    return buf;
 }
 
 static int s_int_field(const cJSON *root, const char *name, int lo, int hi, int *out)
@@ -297,7 +252,7 @@ trn_model_t *trn_model_load(const char *path, char *err, size_t errlen, int *cod
 {
     int dummy, *code = code_out ? code_out : &dummy;
     *code = 0;
-    char *text = s_slurp(path, code);
+    char *text = sw_file_read(path, 0, NULL, code);
     if (!text) {
         s_err(err, errlen, "%s: cannot read: %s", path,
               *code == SW_ENOMEM ? "out of memory" : strerror(-*code));
