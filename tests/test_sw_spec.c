@@ -431,7 +431,7 @@ static void test_origin_and_load(void **state)
     assert_true(asprintf(&missing, "%s/none.json", dir) > 0);
     assert_null(sw_spec_load(missing, &errs));
     assert_int_equal(errs.count, 1);
-    assert_true(asprintf(&want, "%s: cannot open: No such file or directory", missing) > 0);
+    assert_true(asprintf(&want, "%s: cannot read: No such file or directory", missing) > 0);
     assert_string_equal(errs.items[0], want);
     sw_errs_clear(&errs);
     free(want);
