@@ -793,7 +793,7 @@ static int s_load_attempt(const coord_db_attempt_t *row, void *arg)
         fd->value = row->value;
         t->folds_done++;
     } else if (!strcmp(row->state, "LOST")) {
-        if (!row->kind || strcmp(row->kind, "handed_back")) {
+        if (!row->kind || (strcmp(row->kind, "handed_back") && strcmp(row->kind, "busy"))) {
             fd->retries++;
             sw->retries++;
         }
@@ -1404,10 +1404,23 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
             why = "objective missing/not finite";
             kind = "trainer";
         }
-        if (failed && kind && !strcmp(kind, "cancelled")) {
-            /* the worker stopped it on its own (drain): requeue, no retry */
+        bool busy = failed && kind && !strcmp(kind, "busy");
+        if (busy && w)
+            w->free = 0;    /* our count was ahead of it: wait for its next REQUEST */
+        if (failed && kind && (!strcmp(kind, "cancelled") || busy)) {
+            /* the worker stopped it on its own (drain), or had no free slot for it (an
+             * ASSIGN that crossed a reconnect): requeue, no retry */
+            if (busy) {
+                s_event(self, sw, "attempt requeued",
+                        "trial=%lld fold=%d attempt=%lld worker=%s reason=worker busy",
+                        (long long)t->number, s_wire_fold(t, fold), (long long)attempt,
+                        worker_id);
+                sw_log_notice("attempt requeued, the worker had no free slot attempt=%lld "
+                              "worker=%s", (long long)attempt, worker_id);
+            }
             coord_db_attempt_t row = {.id = attempt, .state = "LOST", .metrics = mtext,
-                                      .value = NAN, .error = error, .kind = "handed_back",
+                                      .value = NAN, .error = error,
+                                      .kind = busy ? "busy" : "handed_back",
                                       .last_step = last_step, .finished_unix_ms = s_unix()};
             s_db(self, coord_db_attempt_update(self->db, &row));
             fold_t *fd = &t->folds[fold];
@@ -1729,7 +1742,7 @@ static int s_status_trial(const coord_db_trial_t *row, void *arg)
 
 static int s_count_row(const coord_db_attempt_t *row, void *arg)
 {
-    if (!row->kind || strcmp(row->kind, "handed_back"))
+    if (!row->kind || (strcmp(row->kind, "handed_back") && strcmp(row->kind, "busy")))
         (*(int64_t *)arg)++;
     return 0;
 }
@@ -1755,7 +1768,7 @@ static int s_attempt_kinds(const coord_db_attempt_t *row, void *arg)
     const char *kind = row->kind ? row->kind : "none";
     if (!strcmp(row->state, "LOST")) {
         s_incr(k->lost, kind);
-        if (strcmp(kind, "handed_back")) {
+        if (strcmp(kind, "handed_back") && strcmp(kind, "busy")) {
             char num[32];
             snprintf(num, sizeof num, "%lld", (long long)row->trial_number);
             s_incr(k->trial_retries, num);

@@ -17,7 +17,7 @@ cat > "$T/spec.json" <<JSON
 }
 JSON
 it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/m.db" \
-    --heartbeat-ms 500 --lease-ms 10000 --exit-when-done "$T/spec.json"
+    --heartbeat-ms 1000 --lease-ms 10000 --exit-when-done "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
 t0=$(date +%s%N)

@@ -494,8 +494,9 @@ static void s_done_cb(wrk_proc_t *proc, const wrk_proc_result_t *r, void *arg)
 
 /* ---- coordinator messages ------------------------------------------------------------ */
 
-/* A finished RESULT for an attempt that never ran (no slot, out of memory). */
-static void s_fail_now(wrk_t *self, int64_t id, const char *reason)
+/* A finished RESULT for an attempt that never ran: KIND "busy" (no free slot: the
+ * coordinator requeues it without a retry) or "worker" (out of memory). */
+static void s_fail_now(wrk_t *self, int64_t id, const char *kind, const char *reason)
 {
     s_attempt_t *a = calloc(1, sizeof *a);
     proto_msg_t *msg = proto_msg_new(PROTO_RESULT);
@@ -508,7 +509,7 @@ static void s_fail_now(wrk_t *self, int64_t id, const char *reason)
     cJSON_AddNumberToObject(body, "attempt", (double)id);
     cJSON_AddStringToObject(body, "state", "FAILED");
     cJSON_AddStringToObject(body, "error", reason);
-    cJSON_AddStringToObject(body, "kind", "worker");
+    cJSON_AddStringToObject(body, "kind", kind);
     a->id = id;
     a->result = msg;
     a->next = self->attempts;
@@ -536,12 +537,12 @@ static void s_on_assign(wrk_t *self, proto_msg_t *msg)
         snprintf(reason, sizeof reason, "no free slot on this worker (slots=%d)", self->cfg.slots);
         sw_log_warn("ASSIGN beyond free slots attempt=%lld slots=%d", (long long)id,
                     self->cfg.slots);
-        s_fail_now(self, id, reason);
+        s_fail_now(self, id, "busy", reason);
         return;
     }
     a = calloc(1, sizeof *a);
     if (!a) {
-        s_fail_now(self, id, "out of memory on the worker");
+        s_fail_now(self, id, "worker", "out of memory on the worker");
         return;
     }
     a->id = id;
@@ -555,7 +556,7 @@ static void s_on_assign(wrk_t *self, proto_msg_t *msg)
     if (!a->proc) {
         self->running--;
         s_remove(self, a);
-        s_fail_now(self, id, "out of memory on the worker");
+        s_fail_now(self, id, "worker", "out of memory on the worker");
         return;
     }
     sw_log_info("attempt assigned attempt=%lld sweep=%s trial=%lld fold=%lld", (long long)id,
