@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
 #include "common/sw_clock.h"
+#include "common/sw_err.h"
 #include "proto/proto.h"
 #include "worker/wrk.h"
 
@@ -64,17 +66,22 @@ static void s_done_cb(wrk_t *wrk, void *arg)
     ((fx_t *)arg)->done = true;
 }
 
-static void s_start_worker(fx_t *fx, int slots)
+static void s_start_worker_in(fx_t *fx, int slots, const char *state_dir)
 {
     static const char *const allow[] = {"/bin/sh", NULL};
     wrk_config_t cfg = {
         .endpoint = fx->endpoint, .worker_id = "w1", .slots = slots, .heartbeat_ms = 100,
         .reconnect_min_ms = 20, .reconnect_max_ms = 100, .result_resend_ms = 60000,
-        .grace_ms = 500, .allow_commands = allow,
+        .grace_ms = 500, .allow_commands = allow, .state_dir = state_dir,
     };
     fx->wrk = wrk_new(&fx->loop, &cfg);
     assert_non_null(fx->wrk);
     assert_int_equal(wrk_start(fx->wrk, s_done_cb, fx), 0);
+}
+
+static void s_start_worker(fx_t *fx, int slots)
+{
+    s_start_worker_in(fx, slots, NULL);
 }
 
 /* Turn the loop and the router until a message other than HEARTBEAT arrives; assert
@@ -327,7 +334,7 @@ static void test_prune_cancel_and_stop(void **state)
     m = s_expect(fx, PROTO_RESULT);
     assert_int_equal(proto_msg_int(m, "attempt", -1), 24);
     assert_string_equal(proto_msg_string(m, "error", ""), "no free slot on this worker (slots=1)");
-    assert_string_equal(proto_msg_string(m, "kind", ""), "worker");
+    assert_string_equal(proto_msg_string(m, "kind", ""), "busy");
     proto_msg_destroy(&m);
     wrk_stop(fx->wrk, "signal SIGTERM");
     m = s_expect(fx, PROTO_BYE);
@@ -338,11 +345,90 @@ static void test_prune_cancel_and_stop(void **state)
     assert_int_equal(wrk_running(fx->wrk), 0);
 }
 
+static bool s_exists(const char *dir, const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* The spool keeps an unacknowledged result across a restart of the worker; a second
+ * worker on the same state directory is refused; a bad spool file is set aside. */
+static void test_spool_survives_restart(void **state)
+{
+    fx_t *fx = *state;
+    char state_dir[512], spool[600];
+    snprintf(state_dir, sizeof state_dir, "%s/state", fx->dir);
+    snprintf(spool, sizeof spool, "%s/spool", state_dir);
+    s_start_worker_in(fx, 1, state_dir);
+    proto_msg_t *m = s_expect(fx, PROTO_HELLO);
+    s_assert_ids(m, "running", "[]");
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 200, \"lease_ms\": 2000}");
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+
+    /* a second worker on the same state directory is refused while the first runs */
+    wrk_config_t other = {.endpoint = fx->endpoint, .worker_id = "w2", .state_dir = state_dir};
+    wrk_t *w2 = wrk_new(&fx->loop, &other);
+    assert_non_null(w2);
+    assert_int_equal(wrk_start(w2, NULL, NULL), SW_ESTATE);
+    wrk_destroy(&w2);
+
+    char *assign = s_assign(fx, 7, "echo '{\"final\": true, \"metrics\": {\"val_accuracy\": 0.9}}' >&3\n");
+    s_send(fx, PROTO_ASSIGN, assign);
+    free(assign);
+    m = s_expect(fx, PROTO_RESULT);
+    assert_int_equal(proto_msg_int(m, "attempt", -1), 7);
+    proto_msg_destroy(&m);
+    assert_true(s_exists(spool, "7.json"));
+    /* the worker goes away before the ACK; the result stays in the spool */
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+    wrk_stop(fx->wrk, "test");
+    m = s_expect(fx, PROTO_BYE);
+    proto_msg_destroy(&m);
+    s_run_until_done(fx);
+    wrk_destroy(&fx->wrk);
+    fx->done = false;
+    assert_true(s_exists(spool, "7.json"));
+    char *bad = test_write_file(spool, "9.json", "{\"attempt\": 9, \"state\": 3}");
+    free(bad);
+    char *tmp = test_write_file(spool, "8.json.tmp", "{\"attempt\"");
+    free(tmp);
+
+    /* restarted on the same directory: HELLO lists 7, RESULT 7 again after WELCOME */
+    s_start_worker_in(fx, 1, state_dir);
+    assert_int_equal(wrk_unacked(fx->wrk), 1);
+    assert_true(s_exists(spool, "9.json.bad"));
+    assert_false(s_exists(spool, "9.json"));
+    assert_false(s_exists(spool, "8.json.tmp"));
+    m = s_expect(fx, PROTO_HELLO);
+    s_assert_ids(m, "running", "[7]");
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 200, \"lease_ms\": 2000}");
+    m = s_expect(fx, PROTO_RESULT);
+    assert_int_equal(proto_msg_int(m, "attempt", -1), 7);
+    assert_string_equal(proto_msg_string(m, "state", ""), "COMPLETE");
+    assert_true(cJSON_GetObjectItem(proto_msg_item(m, "metrics"), "val_accuracy")->valuedouble == 0.9);
+    proto_msg_destroy(&m);
+    m = s_expect(fx, PROTO_REQUEST);
+    proto_msg_destroy(&m);
+    s_send(fx, PROTO_ACK, "{\"attempt\": 7}");
+    s_send(fx, PROTO_SHUTDOWN, "{\"reason\": \"done\"}");
+    m = s_expect(fx, PROTO_BYE);
+    proto_msg_destroy(&m);
+    s_run_until_done(fx);
+    assert_int_equal(wrk_unacked(fx->wrk), 0);
+    assert_false(s_exists(spool, "7.json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_session_result_until_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect_when_coordinator_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spool_survives_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_cancel_and_stop, setup, teardown),
     };
     return cmocka_run_group_tests_name("wrk_agent", tests, NULL, NULL);
