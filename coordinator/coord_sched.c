@@ -1936,9 +1936,12 @@ static int s_sweep_id_of(const coord_db_sweep_t *row, void *arg)
     return 0;
 }
 
+/* Count ROW unless a sweep filter excludes it (events of no sweep always count). */
 static int s_count_event(const coord_db_event_t *row, void *arg)
 {
-    s_incr(arg, row->kind);
+    status_events_t *ev = arg;
+    if (!ev->sweep_id || !row->sweep_id || row->sweep_id == ev->sweep_id)
+        s_incr(ev->counts, row->kind);
     return 0;
 }
 
@@ -1977,7 +1980,7 @@ cJSON *coord_sched_status_db(coord_db_t *db, const char *sweep, int64_t now_unix
                           cJSON_AddArrayToObject(doc, "events"), now_unix_ms, 0};
     if (!rc && sweep)
         rc = coord_db_sweeps(db, sweep, s_sweep_id_of, &ev.sweep_id) < 0 ? SW_EDB : 0;
-    if (!rc && (coord_db_events(db, ev.sweep_id, NULL, s_count_event, ev.counts)
+    if (!rc && (coord_db_events(db, 0, NULL, s_count_event, &ev)
                 || coord_db_events_recent(db, ev.sweep_id, S_STATUS_EVENTS, s_list_event, &ev)))
         rc = SW_EDB;
     if (!rc && sweep && !all.matched)

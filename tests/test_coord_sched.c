@@ -357,6 +357,71 @@ static void test_lease_expiry_and_late_duplicate(void **state)
     assert_int_equal(f->n_acks, acks + 3);
 }
 
+/* Requeues that are no one's fault count no retry: a RESULT of kind busy (an ASSIGN
+ * that crossed a reconnect) and an attempt a leaving worker never started (its
+ * ASSIGN crossed the BYE). After a restart whose workers cannot come back,
+ * coord_sched_orphans_lost() requeues at the next tick, not a lease later. The status
+ * document then shows per-trial retries, lost attempts by kind and the events. */
+static void test_busy_bye_orphans_and_status(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("b", 0, "\"max_trials\": 3", NULL));
+    s_hello(f, "w1", 1, NULL, 0);
+    assert_int_equal(f->n_assigns, 1);
+    int64_t first = f->assigns[0].attempt;
+    assert_int_equal(coord_sched_result(f->sched, "w1", first, "FAILED", NULL,
+                                        "no free slot on this worker (slots=1)", "busy", -1), 0);
+    s_flush(f);
+    assert_int_equal(f->n_assigns, 1);         /* nothing more until its next REQUEST */
+    assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+    s_flush(f);
+    assert_int_equal(f->n_assigns, 2);
+    assert_int_equal(f->assigns[1].trial, 0);  /* the same trial again */
+
+    /* w1 leaves handing back nothing while it holds attempt 2: no retry either */
+    assert_int_equal(coord_sched_bye(f->sched, "w1", NULL, 0), 0);
+    s_flush(f);
+    s_hello(f, "w2", 1, NULL, 0);
+    assert_int_equal(f->n_assigns, 3);
+    assert_int_equal(f->assigns[2].trial, 0);
+    coord_sched_counts_t c;
+    assert_int_equal(coord_sched_counts(f->sched, "b", &c), 0);
+    assert_int_equal(c.retries, 0);
+
+    /* a restart: w2's attempt is an orphan; orphans_lost requeues it at the next tick */
+    s_close(f);
+    s_open(f);
+    assert_int_equal(coord_sched_orphans_lost(f->sched), 1);
+    assert_int_equal(coord_sched_tick(f->sched), 0);
+    s_flush(f);
+    assert_int_equal(coord_sched_counts(f->sched, "b", &c), 0);
+    assert_int_equal(c.retries, 1);
+    assert_int_equal(s_events(f, "attempt requeued"), 3);   /* busy, bye, orphan */
+
+    int err = 0;
+    cJSON *doc = coord_sched_status_db(f->db, "b", 0, &err);
+    assert_non_null(doc);
+    cJSON *sw = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sweeps"), "b");
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(sw, "retries")), 1);
+    cJSON *tr = cJSON_GetObjectItem(sw, "trial_retries");
+    assert_int_equal(cJSON_GetArraySize(tr), 1);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(tr, "0")), 1);
+    cJSON *lost = cJSON_GetObjectItem(sw, "attempts_lost");
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "busy")), 1);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "handed_back")), 1);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "lease")), 1);
+    cJSON *ec = cJSON_GetObjectItem(doc, "event_counts");
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(ec, "attempt requeued")), 3);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(ec, "worker gone")), 1);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "events")) >= 4);
+    cJSON *w;
+    int gone = 0;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "workers"))
+        gone += !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(w, "state")), "gone");
+    assert_int_equal(gone, 1);
+    cJSON_Delete(doc);
+}
+
 /* The lost attempt delivers before its re-dispatch: first result wins, the re-dispatch
  * is cancelled. */
 static void test_lost_attempt_delivers_first(void **state)
@@ -590,6 +655,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_grid_three_workers, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lease_expiry_and_late_duplicate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_busy_bye_orphans_and_status, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lost_attempt_delivers_first, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_restart_resumes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_restart_reattach, s_setup, s_teardown),
