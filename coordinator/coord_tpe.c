@@ -52,9 +52,9 @@
 
 #define S_GAMMA_CAP 25          /* Optuna default_gamma: at most 25 good trials */
 #define S_FLAT_WEIGHTS 25       /* Optuna default_weights: the newest 25 weigh 1 */
-#define S_WINDOW 10.0           /* narrow components farther than this many sigmas
+#define S_WINDOW 8.0            /* narrow components farther than this many sigmas
                                    from a candidate are skipped (bounded, checked) */
-#define S_SKIP_TOL 0x1p-50      /* skipped mass must be below this fraction of the sum */
+#define S_SKIP_TOL 0x1p-24      /* skipped mass must be below this fraction of the sum */
 #define S_TAIL_Z 8.5            /* Phi(-8.5) < 2^-56: normaliser rounds to 1 beyond */
 #define S_WINDOW_MIN_N 256      /* below this many components, always sum them all */
 #define S_SQRT1_2 0.70710678118654752440
@@ -72,7 +72,24 @@ struct coord_tpe {
     double prior_weight;
     bool multivariate;
     bool constant_liar;
+    struct s_sorted *sorted;    /* n_params caches of the last call's sorted columns */
 };
+
+/* One parameter's column as the last proposal sorted it: the trial numbers and
+ * model-space values of every trial holding the parameter, ordered by (value,
+ * number). A pure speed-up: the next call reuses the entries whose (number, value)
+ * it finds again in its own history (compared bit for bit, so nothing about the
+ * caller's memory is assumed) and sorts only the rest, so the order it produces is
+ * exactly the one a full sort gives. */
+typedef struct s_sorted {
+    int64_t *num;               /* N trial numbers, in (value, number) order */
+    double *val;                /* their values; CAP allocated */
+    size_t n, cap;
+    double *byn;                /* the same values by trial number: byn[k - byn_lo],
+                                   NAN where absent; BYN_N entries (0: none) */
+    int64_t byn_lo;
+    size_t byn_n, byn_cap;
+} s_sorted_t;
 
 /* One usable history entry. */
 typedef struct {
@@ -194,6 +211,11 @@ coord_tpe_t *coord_tpe_new(const sw_spec_t *spec, sw_errs_t *errs)
         free(self);
         return NULL;
     }
+    self->sorted = calloc((size_t)spec->n_params + 1, sizeof *self->sorted);
+    if (!self->sorted) {
+        free(self);
+        return NULL;
+    }
     return self;
 }
 
@@ -201,7 +223,14 @@ void coord_tpe_destroy(coord_tpe_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    free(*self_p);
+    coord_tpe_t *self = *self_p;
+    for (int p = 0; p < self->spec->n_params; p++) {
+        free(self->sorted[p].num);
+        free(self->sorted[p].val);
+        free(self->sorted[p].byn);
+    }
+    free(self->sorted);
+    free(self);
     *self_p = NULL;
 }
 
@@ -217,6 +246,35 @@ static double s_mass(double a, double b)
     if (b <= 0)
         return 0.5 * (erfc(-b * S_SQRT1_2) - erfc(-a * S_SQRT1_2));
     return 1.0 - 0.5 * erfc(-a * S_SQRT1_2) - 0.5 * erfc(b * S_SQRT1_2);
+}
+
+/* exp(X) for -708 <= X <= 0, inline and branch-free: Cody-Waite reduction
+ * X = k ln 2 + r, |r| <= ln 2 / 2, and the degree-12 Taylor polynomial of e^r
+ * (truncation error below 2e-16 relative), scaled by 2^k through the exponent
+ * bits. Within a few ulps of libm's exp; used where a sum of many kernels is
+ * taken, so that it can be unrolled without a call per term. */
+static inline double s_exp(double x)
+{
+    const double shift = 0x1.8p52;
+    double k = (x * 1.4426950408889634 + shift) - shift;    /* round to nearest */
+    double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
+    double p = 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t bits = (uint64_t)((int64_t)k + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
 }
 
 /* Truncation normaliser of N(mu, sigma) on [lo, hi] (mu inside). Beyond S_TAIL_Z
@@ -526,6 +584,139 @@ static void s_split(const coord_tpe_t *self, const s_hist_t *h, const uint32_t *
         below[best[j]] = true;
 }
 
+/* Whether (VA, NA) sorts before (VB, NB): values by their radix keys (so -0 before
+ * +0, as s_argsort), then trial numbers. */
+static inline bool s_before(double va, int64_t na, double vb, int64_t nb)
+{
+    uint64_t ka = s_dkey(va), kb = s_dkey(vb);
+    return ka != kb ? ka < kb : na < nb;
+}
+
+/* The N rows listed in IDX (trial order, every one holding parameter P: COL[IDX[i]]
+ * is a number) sorted by (value, number): ORDER gets the N row indices and OVAL
+ * their values. Reuses the order of the last call (self->sorted[P]) for the rows
+ * whose (number, value) it holds, sorts the others and merges, then stores the new
+ * order for the next call. The result does not depend on the cache. The passes
+ * over rows and over the cached order are sequential; only small index arrays are
+ * read at random. Returns 0 or SW_ENOMEM. */
+static int s_column_order(coord_tpe_t *self, const s_hist_t *h, int p, const double *col,
+                          const uint32_t *idx, size_t n, uint32_t *order, double *oval)
+{
+    s_sorted_t *c = &self->sorted[p];
+    int rc = SW_ENOMEM;
+    int64_t lo = n ? h->rows[idx[0]].number : 0, hi = n ? h->rows[idx[n - 1]].number : 0;
+    size_t span = n ? (size_t)(hi - lo) + 1 : 0;
+    bool dense = n > 0 && span <= 4 * n + 1024;
+    bool use_cache = dense && c->n > 0;
+    int32_t *pos = dense ? malloc(span * sizeof *pos) : NULL;
+    uint8_t *used = calloc(n + 1, 1), *match = calloc(n + 1, 1);
+    uint32_t *kept = malloc((n + 1) * sizeof *kept), *fresh = malloc((n + 1) * sizeof *fresh);
+    double *kval = malloc((n + 1) * sizeof *kval), *fx = calloc(n + 1, sizeof *fx);
+    int64_t *knum = malloc((n + 1) * sizeof *knum), *onum = malloc((n + 1) * sizeof *onum);
+    uint64_t *keys = malloc((2 * n + 2) * sizeof *keys);
+    uint32_t *perm = malloc((n + 1) * sizeof *perm), *tmp = malloc((n + 1) * sizeof *tmp);
+    if ((dense && !pos) || !used || !match || !kept || !fresh || !kval || !fx || !knum || !onum
+        || !keys || !perm || !tmp)
+        goto done;
+    size_t nk = 0;
+    if (use_cache) {
+        for (size_t i = 0; i < span; i++)
+            pos[i] = -1;
+        for (size_t i = 0; i < n; i++) {
+            int64_t num = h->rows[idx[i]].number;
+            pos[num - lo] = (int32_t)i;
+            if (num >= c->byn_lo && (size_t)(num - c->byn_lo) < c->byn_n) {
+                double v = col[idx[i]], w = c->byn[num - c->byn_lo];
+                match[i] = !memcmp(&v, &w, sizeof v);
+            }
+        }
+        for (size_t j = 0; j < c->n; j++) {
+            int64_t num = c->num[j];
+            if (num < lo || num > hi)
+                continue;
+            int32_t i = pos[num - lo];
+            if (i < 0 || !match[i] || used[i])
+                continue;
+            used[i] = 1;
+            kept[nk] = idx[i];
+            kval[nk] = c->val[j];
+            knum[nk++] = num;
+        }
+    }
+    size_t nf = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!used[i]) {
+            fresh[nf] = idx[i];
+            fx[nf++] = col[idx[i]];
+        }
+    s_argsort(fx, nf, perm, keys, tmp);     /* stable: ties keep trial order */
+    size_t a = 0, b = 0, o = 0;
+    while (a < nk || b < nf) {
+        bool take_a = b >= nf;
+        if (!take_a && a < nk) {
+            uint32_t rb = fresh[perm[b]];
+            take_a = s_before(kval[a], knum[a], fx[perm[b]], h->rows[rb].number);
+        }
+        if (take_a) {
+            order[o] = kept[a];
+            oval[o] = kval[a];
+            onum[o++] = knum[a++];
+        } else {
+            uint32_t rb = fresh[perm[b]];
+            order[o] = rb;
+            oval[o] = fx[perm[b]];
+            onum[o++] = h->rows[rb].number;
+            b++;
+        }
+    }
+    /* Store the new order, and the values by trial number when they are dense. */
+    free(c->num);
+    c->num = onum;
+    onum = NULL;
+    if (c->cap < n + 1) {
+        double *nv = realloc(c->val, (n + n / 2 + 16) * sizeof *nv);
+        if (!nv)
+            goto done;
+        c->val = nv;
+        c->cap = n + n / 2 + 16;
+    }
+    memcpy(c->val, oval, n * sizeof *oval);
+    c->n = n;
+    c->byn_n = 0;
+    if (dense) {
+        if (c->byn_cap < span) {
+            double *nb = realloc(c->byn, (span + span / 2 + 16) * sizeof *nb);
+            if (!nb)
+                goto done;
+            c->byn = nb;
+            c->byn_cap = span + span / 2 + 16;
+        }
+        for (size_t i = 0; i < span; i++)
+            c->byn[i] = NAN;
+        for (size_t i = 0; i < n; i++)
+            c->byn[h->rows[idx[i]].number - lo] = col[idx[i]];
+        c->byn_lo = lo;
+        c->byn_n = span;
+    }
+    rc = 0;
+done:
+    if (rc < 0)
+        c->n = 0;
+    free(pos);
+    free(used);
+    free(match);
+    free(kept);
+    free(fresh);
+    free(kval);
+    free(fx);
+    free(knum);
+    free(onum);
+    free(keys);
+    free(perm);
+    free(tmp);
+    return rc;
+}
+
 /* ---------------------------------------------------------------------------
  *  Univariate numerical Parzen estimator
  */
@@ -548,49 +739,59 @@ static void s_uest_free(s_uest_t *e)
     memset(e, 0, sizeof *e);
 }
 
-/* Build from the N observations X (model space, trial order) plus the prior. */
-static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *x, size_t n,
-                        double prior_weight)
+/* Build from N observations given sorted by (value, number): MUS (model space) and
+ * their raw weights WRAW (Optuna's default_weights by trial order), plus the prior. */
+static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *mus, const double *wraw,
+                        size_t n, double prior_weight)
 {
     size_t m = n + 1;
     memset(e, 0, sizeof *e);
-    /* One block: 6 arrays of m doubles, then scratch: w, xs (m doubles each),
-     * keys (2m u64), perm and tmp (m u32 each). */
-    size_t bytes = 8 * m * sizeof(double) + 2 * m * sizeof(uint64_t) + 2 * m * sizeof(uint32_t);
-    char *blk = malloc(bytes);
+    /* One block: 5 arrays of m doubles, then scratch: ws, t_mu, t_sig, t_w. */
+    double *blk = malloc(9 * m * sizeof *blk);
     if (!blk)
         return SW_ENOMEM;
     e->m = m;
-    e->mu = (double *)blk;
+    e->mu = blk;
     e->isig = e->mu + m;
     e->sig = e->isig + m;
     e->c = e->sig + m;
     e->cw = e->c + m;
-    double *wraw = e->cw + m, *xs = wraw + m, *ws = xs + m;
-    uint64_t *keys = (uint64_t *)(ws + m);
-    uint32_t *perm = (uint32_t *)(keys + 2 * m), *tmp = perm + m;
+    double *ws = e->cw + m, *t_mu = ws + m, *t_sig = t_mu + m, *t_w = t_sig + m;
 
-    double lo = d->lo, hi = d->hi, range = hi - lo;
-    s_default_weights(n, wraw);
-    wraw[n] = prior_weight;
-    double wsum = 0;
-    for (size_t i = 0; i < m; i++)
+    double lo = d->lo, hi = d->hi, range = hi - lo, centre = 0.5 * (lo + hi);
+    double wsum = prior_weight;
+    for (size_t i = 0; i < n; i++)
         wsum += wraw[i];
-    memcpy(xs, x, n * sizeof *xs);
-    xs[n] = 0.5 * (lo + hi);
-    s_argsort(xs, m, perm, keys, tmp);
-    double *mu = e->mu, *sig = e->sig;
-    for (size_t i = 0; i < m; i++) {
-        mu[i] = xs[perm[i]];
-        ws[i] = wraw[perm[i]] / wsum;
+    /* The prior goes after every mean <= the centre (a stable sort of the means
+     * followed by the prior would put it there). */
+    size_t at = 0;
+    {
+        size_t a = 0, b = n;
+        while (a < b) {
+            size_t mid = (a + b) / 2;
+            if (mus[mid] <= centre)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        at = a;
     }
+    double *mu = e->mu, *sig = e->sig;
+    memcpy(mu, mus, at * sizeof *mu);
+    mu[at] = centre;
+    memcpy(mu + at + 1, mus + at, (n - at) * sizeof *mu);
+    for (size_t i = 0; i < at; i++)
+        ws[i] = wraw[i] / wsum;
+    ws[at] = prior_weight / wsum;
+    for (size_t i = at; i < n; i++)
+        ws[i + 1] = wraw[i] / wsum;
     /* Optuna's univariate bandwidth: the larger gap to a neighbour, endpoints as
      * neighbours; with consider_endpoints = false the outermost means take their
      * inner gap instead. */
     for (size_t i = 0; i < m; i++) {
         double left = mu[i] - (i ? mu[i - 1] : lo);
         double right = (i + 1 < m ? mu[i + 1] : hi) - mu[i];
-        sig[i] = fmax(left, right);
+        sig[i] = left > right ? left : right;
     }
     if (m >= 2) {
         sig[0] = mu[1] - mu[0];
@@ -598,9 +799,9 @@ static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *x, size_t n
     }
     double minsig = range / fmin(100.0, 1.0 + (double)m), maxsig = range;
     for (size_t i = 0; i < m; i++) {
-        if (perm[i] == n)
+        if (i == at)
             sig[i] = range;     /* the prior */
-        sig[i] = fmin(maxsig, fmax(minsig, sig[i]));
+        sig[i] = sig[i] < minsig ? minsig : sig[i] > maxsig ? maxsig : sig[i];
     }
     /* Narrow components first (stable partition keeps both parts sorted by mu). */
     double thr = m >= S_WINDOW_MIN_N ? minsig * (1.0 + 0x1p-40) : -1.0;   /* the clipped ones */
@@ -608,14 +809,12 @@ static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *x, size_t n
     for (size_t i = 0; i < m; i++)
         nn += sig[i] <= thr;
     {
-        /* reuse xs/keys as scratch for the partition */
-        double *t_mu = xs, *t_sig = (double *)keys, *t_w = (double *)keys + m;
         size_t a = 0, b = nn;
         for (size_t i = 0; i < m; i++) {
-            size_t at = sig[i] <= thr ? a++ : b++;
-            t_mu[at] = mu[i];
-            t_sig[at] = sig[i];
-            t_w[at] = ws[i];
+            size_t k = sig[i] <= thr ? a++ : b++;
+            t_mu[k] = mu[i];
+            t_sig[k] = sig[i];
+            t_w[k] = ws[i];
         }
         memcpy(mu, t_mu, m * sizeof *mu);
         memcpy(sig, t_sig, m * sizeof *sig);
@@ -631,11 +830,11 @@ static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *x, size_t n
     for (size_t i = 0; i < m; i++) {
         e->isig[i] = 1.0 / sig[i];
         e->c[i] = ws[i] / s_norm(mu[i], e->isig[i], lo, hi);
-        cmax = fmax(cmax, e->c[i]);
+        cmax = e->c[i] > cmax ? e->c[i] : cmax;
         cum += ws[i];
         e->cw[i] = cum;
-        if (i < nn)
-            signarrow = fmax(signarrow, sig[i]);
+        if (i < nn && sig[i] > signarrow)
+            signarrow = sig[i];
     }
     double wn = 0;
     for (size_t i = 0; i < m; i++) {
@@ -698,8 +897,29 @@ static double s_uest_logpdf(const s_uest_t *e, int kind, double x, double blo, d
         a = s_lower_bound(e->mu, e->n_narrow, l - e->win);
         b = s_upper_bound(e->mu, e->n_narrow, r + e->win);
     }
-    for (size_t i = a; i < b; i++)
-        s += s_uterm(e, kind, i, x, blo, bhi);
+    if (kind == S_CONT) {
+        /* The narrow components in the window, four independent partial sums
+         * (added in a fixed order: the result does not depend on the machine). */
+        const double *mu = e->mu, *isig = e->isig, *c = e->c;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        size_t i = a;
+        for (; i + 4 <= b; i += 4) {
+            double z0 = (x - mu[i]) * isig[i], z1 = (x - mu[i + 1]) * isig[i + 1];
+            double z2 = (x - mu[i + 2]) * isig[i + 2], z3 = (x - mu[i + 3]) * isig[i + 3];
+            s0 += c[i] * s_exp(-0.5 * z0 * z0);
+            s1 += c[i + 1] * s_exp(-0.5 * z1 * z1);
+            s2 += c[i + 2] * s_exp(-0.5 * z2 * z2);
+            s3 += c[i + 3] * s_exp(-0.5 * z3 * z3);
+        }
+        for (; i < b; i++) {
+            double z = (x - mu[i]) * isig[i];
+            s0 += c[i] * s_exp(-0.5 * z * z);
+        }
+        s = (s0 + s1) + (s2 + s3);
+    } else {
+        for (size_t i = a; i < b; i++)
+            s += s_uterm(e, kind, i, x, blo, bhi);
+    }
     for (size_t i = e->n_narrow; i < e->m; i++)
         s += s_uterm(e, kind, i, x, blo, bhi);
     bool skipped = a > 0 || b < e->n_narrow;
@@ -910,11 +1130,56 @@ static int s_propose_one(const coord_tpe_t *self, const s_hist_t *h, const s_dom
         goto done;
     }
 
+    /* Means sorted by (value, number) for both sides, with Optuna's default
+     * weights by trial order within each side. */
+    uint32_t *order = malloc((n + 1) * sizeof *order);
+    double *oval = malloc((n + 1) * sizeof *oval);
+    uint32_t *rank = malloc((h->n + 1) * sizeof *rank);
+    double *wb = malloc((nb + 1) * sizeof *wb), *wa = malloc((na + 1) * sizeof *wa);
+    double *mb = malloc((nb + 1) * sizeof *mb), *ma = malloc((na + 1) * sizeof *ma);
+    double *rwb = malloc((nb + 1) * sizeof *rwb), *rwa = malloc((na + 1) * sizeof *rwa);
+    bool *is_below = malloc(h->n + 1);
     s_uest_t el, eg;
-    if ((rc = s_uest_build(&el, d, xb, nb, self->prior_weight)) < 0)
-        goto done;
-    if ((rc = s_uest_build(&eg, d, xa, na, self->prior_weight)) < 0) {
+    memset(&el, 0, sizeof el);
+    memset(&eg, 0, sizeof eg);
+    if (!order || !oval || !rank || !wb || !wa || !mb || !ma || !rwb || !rwa || !is_below
+        || (rc = s_column_order((coord_tpe_t *)self, h, p, col, idx, n, order, oval)) < 0) {
+        rc = SW_ENOMEM;
+    } else {
+        size_t kb = 0, ka = 0;
+        for (size_t i = 0; i < n; i++) {
+            is_below[idx[i]] = below[i];
+            rank[idx[i]] = (uint32_t)(below[i] ? kb++ : ka++);
+        }
+        s_default_weights(nb, wb);
+        s_default_weights(na, wa);
+        kb = ka = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = order[i];
+            if (is_below[r]) {
+                mb[kb] = oval[i];
+                rwb[kb++] = wb[rank[r]];
+            } else {
+                ma[ka] = oval[i];
+                rwa[ka++] = wa[rank[r]];
+            }
+        }
+        if ((rc = s_uest_build(&el, d, mb, rwb, nb, self->prior_weight)) >= 0)
+            rc = s_uest_build(&eg, d, ma, rwa, na, self->prior_weight);
+    }
+    free(order);
+    free(oval);
+    free(rank);
+    free(wb);
+    free(wa);
+    free(mb);
+    free(ma);
+    free(rwb);
+    free(rwa);
+    free(is_below);
+    if (rc < 0) {
         s_uest_free(&el);
+        s_uest_free(&eg);
         goto done;
     }
     double best_x = NAN, best_score = -INFINITY;
