@@ -478,6 +478,9 @@ int cli_cmd_run(int argc, char **argv)
         .lease_ms = lease_ms,
         .heartbeat_ms = heartbeat_ms,
         .exit_when_done = true,
+        /* our local workers die with us, so RUNNING attempts found at start have no
+         * worker to come back: requeue them at once instead of after a lease */
+        .orphans_lost = true,
     };
     int err = 0;
     run->coord = coord_new(&loop, &copts, &err);
