@@ -11,7 +11,14 @@
  *            scikit-learn's ParameterGrid); exhausted after sw_spec_grid_size() points.
  *    random  trial n draws from its own stream sw_rng_seed2(spec->seed, n), so the
  *            proposal of trial n does not depend on how many workers asked, or when.
- *    tpe     (later) Bergstra et al. 2011, from the history.
+ *    tpe     Bergstra et al. 2011, from the history (coordinator/coord_tpe.h); its
+ *            startup trials are the random sampler's, drawn by coord_sampler_draw().
+ *
+ *  On a finite space (every parameter categorical, int or stepped float) random and
+ *  tpe never propose a configuration the history already holds (finished, running
+ *  or pending): a duplicate is replaced by the first unseen configuration among 64
+ *  further random streams of the same trial, then in grid order; once the history
+ *  holds every configuration, propose reports SW_EEXHAUSTED and the sweep ends.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -24,6 +31,7 @@
 
 #include <cJSON.h>
 
+#include "common/sw_rng.h"
 #include "common/sw_spec.h"
 
 /* What a model-based sampler may read of one earlier trial. */
@@ -38,9 +46,19 @@ typedef struct {
 typedef struct coord_sampler coord_sampler_t;
 
 /* New sampler for SPEC (borrowed: must outlive the sampler). Caller owns the result;
- * NULL when the spec's method is not supported (tpe, for now), when a grid spec is
- * not enumerable, or on OOM. */
+ * NULL when the spec's method is not supported, when a grid spec is not enumerable,
+ * when the tpe options (spec->sampler) are bad, or on OOM. */
 coord_sampler_t *coord_sampler_new(const sw_spec_t *spec);
+
+/* Like coord_sampler_new(), appending one "sampler.KEY: reason" message per bad
+ * option to ERRS (may be NULL). */
+coord_sampler_t *coord_sampler_new_errs(const sw_spec_t *spec, sw_errs_t *errs);
+
+/* One random draw of PARAM from RNG, typed by domain (see coord_sampler_propose,
+ * random): the one draw function of the random sampler and of TPE's startup
+ * trials, so that the two cannot drift apart. Returns a new cJSON value (caller
+ * owns) or NULL on OOM. */
+cJSON *coord_sampler_draw(const sw_param_t *param, sw_rng_t *rng);
 
 /* Free and set *SELF_P to NULL; NULL is fine. */
 void coord_sampler_destroy(coord_sampler_t **self_p);
@@ -53,10 +71,12 @@ int64_t coord_sampler_size(const coord_sampler_t *self);
  * order). HISTORY holds the sweep's earlier trials (N_HISTORY entries, any order;
  * grid and random ignore it). Returns a new JSON object name -> value whose value
  * types follow the domain (int: integral number; float: number; categorical: a copy
- * of the listed JSON value), caller owns. A conditional parameter whose `when` is
+ * of the listed JSON value), caller owns. tpe: see coord_tpe_propose() for how the
+ * history is read (finished = observation; unfinished = constant liar). A conditional parameter whose `when` is
  * not satisfied is absent from the object (see sw_spec_active). On success *ERR
  * (may be NULL) is 0; on failure NULL with *ERR set to SW_EEXHAUSTED (a finite
- * space has no point NUMBER, including NUMBER < 0), SW_EINVAL (random: NUMBER < 0)
+ * space has no point NUMBER, including NUMBER < 0; random and tpe: every
+ * configuration of a finite space is in HISTORY), SW_EINVAL (random, tpe: NUMBER < 0)
  * or SW_ENOMEM.
  *   grid:   point NUMBER of sw_spec_grid_point(); values from sw_param_grid_value().
  *   random: one xoshiro256** stream per trial, sw_rng_seed2(spec->seed, NUMBER);

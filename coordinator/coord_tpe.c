@@ -990,33 +990,8 @@ static void s_bin(const s_dom_t *d, int64_t k, double *blo, double *bhi)
  *  Proposals
  */
 
-/* The random sampler's draw of PARAM (coord_sampler.c, s_draw), kept call for call
- * identical so that startup trials equal random search's. */
-static cJSON *s_random_value(const sw_param_t *param, sw_rng_t *rng)
-{
-    if (param->type == SW_PARAM_CATEGORICAL)
-        return sw_param_grid_value(param, (int64_t)sw_rng_below(rng, (uint64_t)param->n_values));
-    double lo = param->low, hi = param->high;
-    if (param->type == SW_PARAM_INT) {
-        if (param->log) {
-            double a = log(lo - 0.5), b = log(hi + 0.5);
-            double v = nearbyint(exp(a + sw_rng_uniform(rng) * (b - a)));
-            return cJSON_CreateNumber(fmin(hi, fmax(lo, v)));
-        }
-        int64_t n = sw_param_grid_count(param);
-        return sw_param_grid_value(param, (int64_t)sw_rng_below(rng, (uint64_t)n));
-    }
-    if (param->step > 0) {
-        int64_t n = sw_param_grid_count(param);
-        return sw_param_grid_value(param, (int64_t)sw_rng_below(rng, (uint64_t)n));
-    }
-    double u = sw_rng_uniform(rng), v;
-    if (param->log)
-        v = exp(log(lo) + u * (log(hi) - log(lo)));
-    else
-        v = lo + u * (hi - lo);
-    return cJSON_CreateNumber(fmin(hi, fmax(lo, v)));
-}
+/* The random sampler's draw (one function for both: coord_sampler_draw). */
+#define s_random_value coord_sampler_draw
 
 /* TPE's own stream for (SALT, NUMBER): SALT = parameter index, or n_params for the
  * joint draws of the multivariate mode. */

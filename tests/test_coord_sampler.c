@@ -1,4 +1,4 @@
-/*  test_coord_sampler.c - grid and random samplers: exact grid order, exhaustion,
+/*  test_coord_sampler.c - grid, random and tpe samplers: exact grid order, exhaustion,
  *  value types, reproducibility, domains over many draws, order independence,
  *  conditional parameters
  *
@@ -360,12 +360,89 @@ static void test_conditional_random(void **state)
     sw_spec_destroy(&spec);
 }
 
-static void test_tpe_not_yet(void **state)
+/* Method tpe goes through the same interface; its startup trials are exactly the
+ * random sampler's (one shared draw function). */
+static void test_tpe_wired(void **state)
 {
     (void)state;
-    sw_spec_t *spec = s_spec("tpe", P_MIX, 0);
-    assert_null(coord_sampler_new(spec));
+    sw_spec_t *spec = s_spec("tpe", P_MIX, 5), *rspec = s_spec("random", P_MIX, 5);
+    coord_sampler_t *s = coord_sampler_new(spec), *r = coord_sampler_new(rspec);
+    assert_non_null(s);
+    assert_non_null(r);
+    assert_int_equal(coord_sampler_size(s), -1);
+    for (int n = 0; n < 10; n++) {
+        char *a = s_propose(s, n), *b = s_propose(r, n);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+    int err = 0;
+    assert_null(coord_sampler_propose(s, -1, NULL, 0, &err));
+    assert_int_equal(err, SW_EINVAL);
+    coord_sampler_destroy(&s);
+    coord_sampler_destroy(&r);
     sw_spec_destroy(&spec);
+    sw_spec_destroy(&rspec);
+}
+
+/* Bad TPE options: no sampler, one message per fault. */
+static void test_tpe_bad_options(void **state)
+{
+    (void)state;
+    const char *t = "{\"name\":\"t\",\"objective\":{\"metric\":\"v\",\"direction\":\"minimize\"},"
+                    "\"method\":\"tpe\",\"trainer\":{\"type\":\"function\"},"
+                    "\"sampler\":{\"type\":\"tpe\",\"n_ei_candidates\":0},"
+                    "\"parameters\":{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}}";
+    sw_errs_t errs = {0};
+    sw_spec_t *spec = sw_spec_parse(t, strlen(t), NULL, &errs);
+    if (!spec) {     /* sw_spec validates sampler options itself */
+        assert_true(errs.count >= 1);
+        assert_string_equal(errs.items[0], "sampler.n_ei_candidates: must be an integer >= 1");
+        sw_errs_clear(&errs);
+        return;
+    }
+    assert_null(coord_sampler_new_errs(spec, &errs));
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(errs.items[0], "sampler.n_ei_candidates: must be an integer >= 1");
+    sw_errs_clear(&errs);
+    sw_spec_destroy(&spec);
+}
+
+/* A finite space (3 x 2 = 6 configurations) under random and tpe: a history that
+ * holds k configurations gets a 7th proposal outside them, and with all 6 the
+ * sampler reports SW_EEXHAUSTED instead of repeating. */
+static void test_finite_no_duplicates(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {"random", "tpe"};
+    for (int m = 0; m < 2; m++) {
+        sw_spec_t *spec = s_spec(methods[m],
+                                 "'a':{'type':'categorical','values':['x','y','z']},"
+                                 "'b':{'type':'int','low':1,'high':2}", 3);
+        coord_sampler_t *s = coord_sampler_new(spec);
+        assert_non_null(s);
+        coord_sampler_trial_t hist[8];
+        char *seen[8];
+        int n = 0, err = -1;
+        for (; n < 6; n++) {
+            cJSON *p = coord_sampler_propose(s, n, hist, (size_t)n, &err);
+            assert_non_null(p);
+            assert_int_equal(err, 0);
+            seen[n] = sw_json_canonical(p);
+            for (int k = 0; k < n; k++)
+                assert_string_not_equal(seen[k], seen[n]);
+            hist[n] = (coord_sampler_trial_t){.number = n, .params = p, .finished = n % 2 == 0,
+                                              .value = (double)n};
+        }
+        assert_null(coord_sampler_propose(s, 6, hist, 6, &err));
+        assert_int_equal(err, SW_EEXHAUSTED);
+        for (int k = 0; k < n; k++) {
+            free(seen[k]);
+            cJSON_Delete((cJSON *)hist[k].params);
+        }
+        coord_sampler_destroy(&s);
+        sw_spec_destroy(&spec);
+    }
 }
 
 int main(void)
@@ -380,7 +457,9 @@ int main(void)
         cmocka_unit_test(test_conditional_grid),
         cmocka_unit_test(test_conditional_grid_large),
         cmocka_unit_test(test_conditional_random),
-        cmocka_unit_test(test_tpe_not_yet),
+        cmocka_unit_test(test_tpe_wired),
+        cmocka_unit_test(test_tpe_bad_options),
+        cmocka_unit_test(test_finite_no_duplicates),
     };
     return cmocka_run_group_tests_name("coord_sampler", tests, NULL, NULL);
 }
