@@ -57,6 +57,7 @@ struct run_s {
     bool interrupted;
     bool finished;                  /* done callback ran */
     bool closing;
+    bool coord_closing;             /* coord_close() called */
     bool coord_closed;
     bool progress_shown;
     bool tty;
@@ -102,16 +103,21 @@ static void s_handle_closed_cb(uv_handle_t *h)
     (void)h;
 }
 
-/* Everything is closed or closing: stop the timers and signals so uv_run returns. */
-static void s_maybe_finish(run_t *run)
+static void s_close_handles(run_t *run)
 {
-    if (run->n_alive > 0 || !run->coord_closed)
-        return;
     if (!uv_is_closing((uv_handle_t *)&run->sigint)) {
         uv_close((uv_handle_t *)&run->sigint, s_handle_closed_cb);
         uv_close((uv_handle_t *)&run->sigterm, s_handle_closed_cb);
         uv_close((uv_handle_t *)&run->grace, s_handle_closed_cb);
     }
+}
+
+/* Everything is closed or closing: stop the timers and signals so uv_run returns. */
+static void s_maybe_finish(run_t *run)
+{
+    if (run->n_alive > 0 || !run->coord_closed)
+        return;
+    s_close_handles(run);
 }
 
 static void s_kill_workers(run_t *run, int signum)
@@ -128,19 +134,36 @@ static void s_grace_cb(uv_timer_t *t)
     s_kill_workers(run, SIGKILL);
 }
 
-/* Begin the end: close the coordinator (it commits), and make sure the workers go. */
-static void s_shutdown(run_t *run, bool kill_workers)
+static void s_close_coord(run_t *run)
 {
-    if (run->closing)
+    if (run->coord_closing)
         return;
-    run->closing = true;
-    if (kill_workers)
-        s_kill_workers(run, SIGTERM);
-    uv_timer_start(&run->grace, s_grace_cb, 10000, 0);
+    run->coord_closing = true;
+    if (run->coord && !run->finished) {
+        /* interrupted: report what the store holds now, hand-backs included */
+        int err = 0;
+        cJSON_Delete(run->final_status);
+        run->final_status = coord_status(run->coord, run->sweep, &err);
+    }
     if (run->coord)
         coord_close(run->coord, s_coord_closed_cb, run);
     else
         s_coord_closed_cb(run);
+}
+
+/* Begin the end. With STOP_WORKERS the workers get SIGTERM first and the coordinator
+ * stays up until they are gone, so that their BYE (the attempts they hand back) is
+ * recorded and a resumed run neither waits for a lease nor counts a retry. */
+static void s_shutdown(run_t *run, bool stop_workers)
+{
+    if (run->closing)
+        return;
+    run->closing = true;
+    uv_timer_start(&run->grace, s_grace_cb, 10000, 0);
+    if (stop_workers && run->n_alive > 0)
+        s_kill_workers(run, SIGTERM);
+    else
+        s_close_coord(run);
 }
 
 static void s_clear_progress(run_t *run)
@@ -201,12 +224,8 @@ static void s_signal_cb(uv_signal_t *sig, int signum)
         return;
     }
     run->interrupted = true;
-    sw_log_notice("interrupted by %s; run the same command again to resume",
-                  signum == SIGINT ? "SIGINT" : "SIGTERM");
-    if (run->coord) {
-        int err = 0;
-        run->final_status = coord_status(run->coord, run->sweep, &err);
-    }
+    fprintf(stderr, "sweepd run: %s: stopping the workers; their trials are handed back\n",
+            signum == SIGINT ? "interrupted" : "terminated");
     s_shutdown(run, true);
 }
 
@@ -222,10 +241,14 @@ static void s_worker_exit_cb(uv_process_t *proc, int64_t status, int term_signal
                     (long long)status, term_signal);
     }
     uv_close((uv_handle_t *)proc, s_handle_closed_cb);
-    if (run->n_alive == 0 && !run->closing) {
-        s_clear_progress(run);
-        sw_log_error("every local worker exited before the sweep was done");
-        s_shutdown(run, false);
+    if (run->n_alive == 0) {
+        if (!run->closing) {
+            s_clear_progress(run);
+            sw_log_error("every local worker exited before the sweep was done");
+            s_shutdown(run, false);
+        } else {
+            s_close_coord(run);
+        }
     }
     s_maybe_finish(run);
 }
@@ -338,8 +361,10 @@ static int s_report(run_t *run)
     } else {
         printf("best trial: none\n");
     }
-    if (run->interrupted)
+    if (run->interrupted) {
+        printf("interrupted: run the same command again to resume (finished trials are kept)\n");
         return 130;
+    }
     if (state && !strcmp(state, "COMPLETE"))
         return CLI_EXIT_OK;
     return CLI_EXIT_FAILURE;
@@ -422,6 +447,15 @@ int cli_cmd_run(int argc, char **argv)
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    {
+        /* a lease shorter than a few heartbeats makes every worker look lost */
+        unsigned long long l = lease_ms ? lease_ms : COORD_SCHED_LEASE_MS_DEFAULT;
+        unsigned long long b = heartbeat_ms ? heartbeat_ms : COORD_HEARTBEAT_MS_DEFAULT;
+        if (l < 3 * b) {
+            fprintf(stderr, "sweepd run: --lease-ms (%llu) must be at least 3 x --heartbeat-ms (%llu)\n", l, b);
+            return CLI_EXIT_USAGE;
+        }
+    }
     if (!strcmp(log_level, "warn"))
         sw_log_set_level(SW_LOG_WARN);
     sw_log_set_ident("sweepd run");
@@ -440,6 +474,11 @@ int cli_cmd_run(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     }
     run->loop = &loop;
+    /* initialised first: every exit path below closes them (s_maybe_finish) */
+    uv_signal_init(&loop, &run->sigint);
+    uv_signal_init(&loop, &run->sigterm);
+    uv_timer_init(&loop, &run->grace);
+    run->sigint.data = run->sigterm.data = run->grace.data = run;
     run->quiet = quiet;
     run->tty = isatty(STDERR_FILENO);
     run->n_workers = (int)n_workers;
@@ -465,11 +504,11 @@ int cli_cmd_run(int argc, char **argv)
         fprintf(stderr, "sweepd run: cannot create a socket directory: %s\n", strerror(errno));
         free(sock_dir);
         sock_dir = NULL;
-        goto out;
+        goto out_loop;
     }
     if (asprintf(&endpoint, "ipc://%s/coordinator.sock", sock_dir) < 0) {
         endpoint = NULL;
-        goto out;
+        goto out_loop;
     }
 
     coord_options_t copts = {
@@ -501,17 +540,13 @@ int cli_cmd_run(int argc, char **argv)
         sw_errs_clear(&errs);
         status = err == SW_ECHANGED || err == SW_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
         run->closing = true;
-        coord_close(run->coord, s_coord_closed_cb, run);
+        s_close_coord(run);
         uv_run(&loop, UV_RUN_DEFAULT);
         goto out_loop;
     }
     coord_set_progress_cb(run->coord, s_progress_cb, run);
     coord_set_done_cb(run->coord, s_done_cb, run);
 
-    uv_signal_init(&loop, &run->sigint);
-    uv_signal_init(&loop, &run->sigterm);
-    uv_timer_init(&loop, &run->grace);
-    run->sigint.data = run->sigterm.data = run->grace.data = run;
     uv_signal_start(&run->sigint, s_signal_cb, SIGINT);
     uv_signal_start(&run->sigterm, s_signal_cb, SIGTERM);
 
@@ -534,10 +569,10 @@ int cli_cmd_run(int argc, char **argv)
         status = 130;
 
 out_loop:
+    s_close_handles(run);
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop) != 0)
         sw_log_warn("event loop closed with live handles");
-out:
     if (sock_dir) {
         char path[4200];
         snprintf(path, sizeof path, "%s/coordinator.sock", sock_dir);
