@@ -326,12 +326,16 @@ static void test_argv_template(void **state)
     free(args);
 
     char err[128];
-    cJSON *tmpl = cJSON_Parse("[\"{x}{y}\", \"{z}\"]");
-    cJSON *params = cJSON_Parse("{\"x\": 0.1, \"y\": 1e-05, \"z\": [1, \"a\"]}");
+    cJSON *tmpl = cJSON_Parse("[\"{x}{y}\", \"{z}\", \"{ten}\", \"{big}\", \"{huge}\"]");
+    cJSON *params = cJSON_Parse("{\"x\": 0.1, \"y\": 1e-05, \"z\": [1, \"a\"], \"ten\": 10,"
+                                " \"big\": 400000, \"huge\": 1e300}");
     char **argv = wrk_proc_argv_expand(tmpl, params, err, sizeof err);
     assert_string_equal(argv[0], "0.11e-05");
     assert_string_equal(argv[1], "[1,\"a\"]");
-    assert_null(argv[2]);
+    assert_string_equal(argv[2], "10");       /* integers plainly: never "1e+01" */
+    assert_string_equal(argv[3], "400000");
+    assert_string_equal(argv[4], "1e+300");
+    assert_null(argv[5]);
     wrk_proc_argv_free(argv);
     cJSON_Delete(tmpl);
     tmpl = cJSON_Parse("[\"ok\", 3]");

@@ -115,9 +115,14 @@ void wrk_proc_argv_free(char **argv)
     free(argv);
 }
 
-/* Shortest text that strtod() reads back as V. */
+/* Shortest text that strtod() reads back as V; integral values plainly ("10", never
+ * "1e+01": a trainer's int parser must accept what it is given). */
 static void s_format_number(double v, char *out, size_t outlen)
 {
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(out, outlen, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, outlen, "%.*g", prec, v);
         if (strtod(out, NULL) == v)
