@@ -22,6 +22,7 @@
 #include "common/sw_file.h"
 #include "common/sw_err.h"
 #include "worker/trn_fit.h"
+#include "worker/trn_function.h"
 
 static const char s_usage[] =
     "usage: sweepd train SPEC.json [--params JSON] [--fold I] [--seed N]\n"
@@ -253,8 +254,17 @@ int cli_cmd_train(int argc, char **argv)
         has_seed = true;
     }
 
-    int rc = trn_run(trainer, params, fold >= 0 ? cv : NULL, fold, has_seed ? &seed : NULL,
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(trainer, "type"));
+    int rc;
+    if (type && !strcmp(type, "function")) {
+        /* the synthetic objective functions (benchmarks, tests): no data, no folds */
+        rc = trn_function_run(trainer, params, s_report_cb, &sink, err, sizeof err);
+        if (rc == -1)
+            rc = SW_EINVAL;
+    } else {
+        rc = trn_run(trainer, params, fold >= 0 ? cv : NULL, fold, has_seed ? &seed : NULL,
                      s_report_cb, &sink, NULL, err, sizeof err);
+    }
     if (rc == 0) {
         status = CLI_EXIT_OK;
     } else if (rc == SW_EINVAL || rc == SW_EDATA || rc == -ENOENT || rc == -EACCES ||

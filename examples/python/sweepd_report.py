@@ -8,8 +8,7 @@ SWEEPD_REPORT_FD (3). This module reads the one and writes JSON lines to the oth
     p = sw.params()                      # {"lr": 0.01, "batch_size": 32, ...}
     for epoch in range(1, epochs + 1):
         ...
-        if sw.report(epoch, val_loss=vl, val_accuracy=va) == "prune":
-            break                        # the coordinator's pruner stopped this trial
+        sw.report(epoch, val_loss=vl, val_accuracy=va)   # a pruned trial is stopped here
     sw.final(val_loss=vl, val_accuracy=va)
 
 Run by hand (no SWEEPD_REPORT_FD), the lines go to stdout, so a script works the same
@@ -18,7 +17,6 @@ inside and outside a sweep. Standard library only.
 Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
 """
 import json
-import math
 import os
 import sys
 
@@ -45,21 +43,20 @@ def fold():
 
 
 def _clean(metrics):
-    out = {}
-    for k, v in metrics.items():
-        v = float(v)
-        out[k] = v if math.isfinite(v) else None
-    return out
+    # NaN and infinities are written as JSON's NaN / Infinity extensions, which the
+    # worker reads: a diverging step is reported as such, and a non-finite objective
+    # fails the trial with that reason instead of a parse error.
+    return {k: float(v) for k, v in metrics.items()}
 
 
 def report(step, **metrics):
-    """Report intermediate metrics for STEP (an epoch, 1-based). Returns "continue".
+    """Report intermediate metrics for STEP (an epoch, 1-based).
 
-    Pruning decisions are enforced by the worker, which stops the trainer's process
-    group; the return value is kept for scripts that want to stop cleanly themselves.
+    When the sweep's pruner stops this trial, the worker ends the trainer's whole
+    process group (SIGTERM, then SIGKILL after a grace period): a script needs no
+    code of its own for pruning, and may catch SIGTERM to clean up.
     """
     _stream().write(json.dumps({"step": int(step), "metrics": _clean(metrics)}) + "\n")
-    return "continue"
 
 
 def final(**metrics):
