@@ -53,10 +53,17 @@
 #include "coordinator/coord_db.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -205,8 +212,28 @@ struct coord_db {
     sqlite3 *db;                    /* the connection */
     bool readonly;                  /* opened with SQLITE_OPEN_READONLY */
     bool in_txn;                    /* a write transaction is open */
+    int lock_fd;                    /* PATH-lock held with flock (read-write opens), or -1 */
+    char last_error[512];           /* the first write failure since the last commit */
     sqlite3_stmt *stmt[Q_COUNT];    /* prepared statements, NULL until first use */
 };
+
+/* Record the first write failure of the transaction, in words a user can act on:
+ * SQLite's message with the cause of a full disk or an I/O error spelled out. */
+static void s_write_failed(coord_db_t *self, int rc)
+{
+    if (self->last_error[0])
+        return;
+    const char *msg = sqlite3_errmsg(self->db);
+    int prim = rc & 0xff;
+    int sys = sqlite3_system_errno(self->db);
+    if (prim == SQLITE_FULL)
+        snprintf(self->last_error, sizeof self->last_error, "disk full (%s%s%s)", msg,
+                 sys ? ": " : "", sys ? strerror(sys) : "");
+    else if (sys && (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN || prim == SQLITE_READONLY))
+        snprintf(self->last_error, sizeof self->last_error, "%s (%s)", msg, strerror(sys));
+    else
+        snprintf(self->last_error, sizeof self->last_error, "%s", msg);
+}
 
 static sqlite3_stmt *s_stmt(coord_db_t *self, int q)
 {
@@ -269,7 +296,9 @@ static int s_exec_stmt(coord_db_t *self, sqlite3_stmt *st)
         sw_log_debug("constraint refused a write: %s", sqlite3_errmsg(self->db));
         return SW_ESTATE;
     }
-    sw_log_error("database write failed: %s", sqlite3_errmsg(self->db));
+    /* logged once, by whoever decides what happens next (coord.c stops serving) */
+    s_write_failed(self, rc);
+    sw_log_debug("database write failed: %s", self->last_error);
     return SW_EDB;
 }
 
@@ -323,6 +352,94 @@ int coord_db_migrate(coord_db_t *self)
     return 0;
 }
 
+/* Tables in the open database (not counting SQLite's own), or -1 on error. */
+static int s_table_count(coord_db_t *self)
+{
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(self->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                           "AND name NOT LIKE 'sqlite_%'", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Why PATH cannot be opened or created, from ERRNO_ (0: unknown), into BUF: "no such
+ * directory '/x'", "permission denied", "read-only file system", ... */
+static void s_open_cause(const char *path, int errno_, bool readonly, char *buf, size_t len)
+{
+    char *copy = strdup(path);
+    const char *dir = copy ? dirname(copy) : ".";
+    struct stat st;
+    struct statvfs vfs;
+    if (!readonly && stat(dir, &st) != 0)
+        snprintf(buf, len, "no such directory '%s'", dir);
+    else if (!readonly && !S_ISDIR(st.st_mode))
+        snprintf(buf, len, "'%s' is not a directory", dir);
+    else if (!readonly && statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+        snprintf(buf, len, "read-only file system (cannot write in '%s')", dir);
+    else if (errno_ == EACCES || errno_ == EPERM)
+        snprintf(buf, len, "permission denied (%s)", readonly ? path : dir);
+    else if (errno_ == ENOENT)
+        snprintf(buf, len, readonly ? "no such file" : "no such file or directory");
+    else if (errno_ == EROFS)
+        snprintf(buf, len, "read-only file system");
+    else if (errno_)
+        snprintf(buf, len, "%s", strerror(errno_));
+    else
+        snprintf(buf, len, "unknown cause");
+    free(copy);
+}
+
+/* Take PATH-lock with flock(2) so that only one coordinator serves the file; write our
+ * pid and host into it. The kernel drops the lock when the process dies, so a
+ * SIGKILLed coordinator leaves nothing that blocks the next start. 0, SW_ESTATE when
+ * another process holds it (logged, naming it), SW_EDB when it cannot be created. */
+static int s_lock(coord_db_t *self, const char *path)
+{
+    char lpath[4200];
+    snprintf(lpath, sizeof lpath, "%s" COORD_DB_LOCK_SUFFIX, path);
+    int fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        char cause[512];
+        s_open_cause(path, errno, false, cause, sizeof cause);
+        sw_log_error("cannot open database '%s': %s", path, cause);
+        return SW_EDB;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        if (e != EWOULDBLOCK) {
+            sw_log_error("cannot lock database '%s' (%s): %s", path, lpath, strerror(e));
+            close(fd);
+            return SW_EDB;
+        }
+        char text[320] = "", host[256] = "?";
+        long long pid = 0;
+        ssize_t n = pread(fd, text, sizeof text - 1, 0);
+        text[n > 0 ? n : 0] = 0;
+        if (sscanf(text, "%lld %255s", &pid, host) < 1)
+            pid = 0;
+        if (pid > 0)
+            sw_log_error("database %s is served by another coordinator (pid %lld on host %s); "
+                         "stop it first", path, pid, host);
+        else
+            sw_log_error("database %s is served by another coordinator (see %s); stop it first",
+                         path, lpath);
+        close(fd);
+        return SW_ESTATE;
+    }
+    char host[256] = "localhost", text[320];
+    if (gethostname(host, sizeof host - 1))
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    int len = snprintf(text, sizeof text, "%ld %s\n", (long)getpid(), host);
+    if (ftruncate(fd, 0) || pwrite(fd, text, (size_t)len, 0) != len)
+        sw_log_warn("cannot write the owner into %s: %s", lpath, strerror(errno));
+    self->lock_fd = fd;
+    return 0;
+}
+
 coord_db_t *coord_db_new(const char *path, bool readonly, int *err)
 {
     assert(path);
@@ -336,24 +453,61 @@ coord_db_t *coord_db_new(const char *path, bool readonly, int *err)
         return NULL;
     }
     self->readonly = readonly;
+    self->lock_fd = -1;
+    if (!readonly) {
+        int lrc = s_lock(self, path);
+        if (lrc) {
+            *err = lrc;
+            coord_db_destroy(&self);
+            return NULL;
+        }
+    }
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        sw_log_error("cannot open database '%s': %s", path,
-                     self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        char cause[512];
+        s_open_cause(path, self->db ? sqlite3_system_errno(self->db) : ENOMEM, readonly, cause,
+                     sizeof cause);
+        sw_log_error("cannot open database '%s': %s", path, cause);
         goto fail;
     }
     sqlite3_busy_timeout(self->db, 5000);
     if (!readonly) {
         if (s_exec(self, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                         "PRAGMA foreign_keys = ON"))
+                         "PRAGMA foreign_keys = ON")) {
+            char cause[512];
+            s_open_cause(path, sqlite3_system_errno(self->db), readonly, cause, sizeof cause);
+            sw_log_error("cannot open database '%s' for writing: %s", path, cause);
             goto fail;
+        }
+        if (coord_db_schema_version(self) == 0 && s_table_count(self) > 0) {
+            sw_log_error("'%s' is not a sweepd database (user_version 0 and %d tables of "
+                         "something else); refusing to write to it", path, s_table_count(self));
+            goto fail;
+        }
         if (coord_db_migrate(self))
             goto fail;
     } else {
         int v = coord_db_schema_version(self);
         if (v < 0) {
-            sw_log_error("cannot read database '%s': %s", path, sqlite3_errmsg(self->db));
+            char cause[512];
+            s_open_cause(path, sqlite3_system_errno(self->db), readonly, cause, sizeof cause);
+            sw_log_error("cannot read database '%s': %s (%s)", path, sqlite3_errmsg(self->db),
+                         cause);
             goto fail;
+        }
+        if (v == 0 && s_table_count(self) == 0) {
+            /* created by a coordinator that failed before its first migration: an empty
+             * sweepd database. Read an empty in-memory one of the current schema. */
+            for (int q = 0; q < Q_COUNT; q++)
+                sqlite3_finalize(self->stmt[q]), self->stmt[q] = NULL;
+            sqlite3_close(self->db);
+            self->db = NULL;
+            self->readonly = false;
+            if (sqlite3_open_v2(":memory:", &self->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK
+                || coord_db_migrate(self))
+                goto fail;
+            self->readonly = true;
+            return self;
         }
         if (v == 0 || v > S_N_MIGRATIONS) {
             sw_log_error("'%s' is not a sweepd database of a known schema (user_version=%d)",
@@ -378,6 +532,8 @@ void coord_db_destroy(coord_db_t **self_p)
     for (int q = 0; q < Q_COUNT; q++)
         sqlite3_finalize(self->stmt[q]);
     sqlite3_close(self->db);
+    if (self->lock_fd >= 0)
+        close(self->lock_fd);   /* releases the flock; the file stays for the next start */
     free(self);
     *self_p = NULL;
 }
@@ -414,6 +570,7 @@ int coord_db_commit(coord_db_t *self)
         return SW_EDB;
     }
     self->in_txn = false;
+    self->last_error[0] = 0;
     return 0;
 }
 
@@ -422,10 +579,42 @@ void coord_db_rollback(coord_db_t *self)
     assert(self);
     if (!self->in_txn)
         return;
-    sqlite3_stmt *st = s_stmt(self, Q_ROLLBACK);
-    if (st)
-        s_exec_stmt(self, st);
     self->in_txn = false;
+    /* after SQLITE_FULL or an I/O error SQLite may already have rolled the transaction
+     * back itself: a ROLLBACK then only adds "no transaction is active" */
+    if (sqlite3_get_autocommit(self->db))
+        return;
+    sqlite3_stmt *st = s_stmt(self, Q_ROLLBACK);
+    if (st && sqlite3_step(st) != SQLITE_DONE)
+        sw_log_debug("rollback: %s", sqlite3_errmsg(self->db));
+    if (st)
+        sqlite3_reset(st);
+}
+
+const char *coord_db_last_error(const coord_db_t *self)
+{
+    assert(self);
+    return self->last_error[0] ? self->last_error : NULL;
+}
+
+int coord_db_limit_pages(coord_db_t *self, int64_t max_pages)
+{
+    assert(self);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)max_pages);
+    return s_exec(self, sql);
+}
+
+int64_t coord_db_page_count(coord_db_t *self)
+{
+    assert(self);
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA page_count", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
 }
 
 bool coord_db_in_txn(const coord_db_t *self)

@@ -30,16 +30,26 @@
 /* The schema version this build writes (PRAGMA user_version). */
 #define COORD_DB_SCHEMA_VERSION 1
 
+/* A read-write open holds PATH COORD_DB_LOCK_SUFFIX ("sweeps.db-lock") with flock(2)
+ * while it is open; the file holds "PID HOST" of the holder. */
+#define COORD_DB_LOCK_SUFFIX "-lock"
+
 typedef struct coord_db coord_db_t;
 
-/* Open (and create, unless READONLY) the database at PATH. A read-write open sets
- * WAL mode and synchronous=FULL, enables foreign keys, and migrates the schema to
- * COORD_DB_SCHEMA_VERSION. A read-only open (SQLITE_OPEN_READONLY) works while a
- * coordinator is writing (WAL readers never block the writer) and refuses a database
- * whose schema is newer than this build. Both set a 5000 ms busy timeout.
- * Returns the handle (caller owns; coord_db_destroy) or NULL with *ERR set to SW_EDB
- * (unopenable, not a sweepd database, schema too new; the reason is logged) or
- * SW_ENOMEM. ERR may be NULL. */
+/* Open (and create, unless READONLY) the database at PATH. A read-write open first
+ * takes the lock file PATH-lock (flock, exclusive, non-blocking: one writer per file;
+ * the kernel releases it when the process dies, so a killed coordinator never blocks
+ * the next start), then sets WAL mode and synchronous=FULL, enables foreign keys, and
+ * migrates the schema to COORD_DB_SCHEMA_VERSION (a file left at user_version 0 by a
+ * start that failed early is initialised like a new one). A read-only open
+ * (SQLITE_OPEN_READONLY) takes no lock, works while a coordinator is writing (WAL
+ * readers never block the writer) and refuses a database whose schema is unknown.
+ * Both set a 5000 ms busy timeout.
+ * Returns the handle (caller owns; coord_db_destroy) or NULL with *ERR set to
+ * SW_ESTATE (another process holds the lock: logged as "database PATH is served by
+ * another coordinator (pid N on host H); stop it first"; nothing was written), SW_EDB
+ * (unopenable, with the cause logged: no such directory, permission denied, read-only
+ * file system; not a sweepd database; schema too new) or SW_ENOMEM. ERR may be NULL. */
 coord_db_t *coord_db_new(const char *path, bool readonly, int *err);
 
 /* Roll back any open transaction, finalize statements, close, set *SELF_P = NULL.
@@ -66,8 +76,23 @@ int coord_db_begin(coord_db_t *self);
  * last commit as lost. */
 int coord_db_commit(coord_db_t *self);
 
-/* Roll back the open transaction, if any. */
+/* Roll back the open transaction, if any (nothing when SQLite already rolled it back
+ * after a full disk or an I/O error). */
 void coord_db_rollback(coord_db_t *self);
+
+/* The first write failure since the last successful commit, in words ("disk full
+ * (database or disk is full)", "disk I/O error (Input/output error)"), or NULL when
+ * none. Borrowed, valid until the next call on SELF. Write calls do not log their
+ * failures: the caller that decides what to do about them does (coord.c). */
+const char *coord_db_last_error(const coord_db_t *self);
+
+/* Test and debug facility: cap the database at MAX_PAGES pages (PRAGMA
+ * max_page_count), so that a write beyond fails as on a full disk (SQLITE_FULL).
+ * 0 or SW_EDB. */
+int coord_db_limit_pages(coord_db_t *self, int64_t max_pages);
+
+/* Pages in the database now (PRAGMA page_count), or -1 on error. */
+int64_t coord_db_page_count(coord_db_t *self);
 
 /* Whether a write transaction is open. */
 bool coord_db_in_txn(const coord_db_t *self);

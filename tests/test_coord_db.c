@@ -6,10 +6,13 @@
  */
 #include "tests/test_util.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -231,10 +234,20 @@ static void test_migrations_idempotent(void **state)
     assert_int_equal(n, 1);
     coord_db_destroy(&db);
 
+    /* an empty file (a first start that failed before its migration) reads as an
+     * empty sweepd database, and a writer initialises it */
     char *empty = test_write_file(f->dir, "empty.db", "");
     int err = 0;
-    assert_null(coord_db_new(empty, true, &err));
-    assert_int_equal(err, SW_EDB);
+    db = coord_db_new(empty, true, &err);
+    assert_non_null(db);
+    n = 0;
+    assert_int_equal(coord_db_sweeps(db, NULL, s_count_sweep, &n), 0);
+    assert_int_equal(n, 0);
+    coord_db_destroy(&db);
+    db = coord_db_new(empty, false, &err);
+    assert_non_null(db);
+    assert_int_equal(coord_db_schema_version(db), COORD_DB_SCHEMA_VERSION);
+    coord_db_destroy(&db);
     char *missing = NULL;
     assert_true(asprintf(&missing, "%s/missing.db", f->dir) > 0);
     assert_null(coord_db_new(missing, true, &err));
@@ -280,6 +293,174 @@ static void test_reports_workers_events(void **state)
     coord_db_destroy(&db);
 }
 
+
+/* Run FN(ARG) with stderr going to a file; returns what it wrote (caller frees). */
+static char *s_stderr_of(void (*fn)(void *), void *arg)
+{
+    char path[] = "/tmp/sweepd-test-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    char *text = test_read_file(path, NULL);
+    unlink(path);
+    return text;
+}
+
+typedef struct {
+    const char *path;
+    bool readonly;
+    coord_db_t *db;
+    int err;
+} open_t;
+
+static void s_open_cb(void *arg)
+{
+    open_t *o = arg;
+    o->db = coord_db_new(o->path, o->readonly, &o->err);
+}
+
+/* One writer per file: a second read-write open is refused naming the holder (pid and
+ * host from PATH-lock), nothing written; readers keep working; the lock goes with the
+ * handle (and with the process: flock), so the next open succeeds. */
+static void test_one_writer(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    int64_t id = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "a", "{}", 1, &id), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    struct stat before;
+    assert_int_equal(stat(f->path, &before), 0);
+
+    open_t o = {f->path, false, NULL, 0};
+    char *text = s_stderr_of(s_open_cb, &o);
+    assert_null(o.db);
+    assert_int_equal(o.err, SW_ESTATE);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    char want[1024];
+    snprintf(want, sizeof want, "database %s is served by another coordinator (pid %ld on host "
+             "%s); stop it first", f->path, (long)getpid(), host);
+    assert_non_null(strstr(text, want));
+    free(text);
+    struct stat after;
+    assert_int_equal(stat(f->path, &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+
+    coord_db_t *reader = coord_db_new(f->path, true, NULL);
+    assert_non_null(reader);
+    int n = 0;
+    assert_int_equal(coord_db_sweeps(reader, NULL, s_count_sweep, &n), 0);
+    assert_int_equal(n, 1);
+    coord_db_destroy(&reader);
+
+    coord_db_destroy(&db);
+    db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    coord_db_destroy(&db);
+}
+
+/* Open failures say why: no such directory, permission denied. */
+static void test_open_errors_say_why(void **state)
+{
+    fixture_t *f = *state;
+    char *missing = NULL;
+    assert_true(asprintf(&missing, "%s/no/such/dir/s.db", f->dir) > 0);
+    open_t o = {missing, false, NULL, 0};
+    char *text = s_stderr_of(s_open_cb, &o);
+    assert_null(o.db);
+    assert_int_equal(o.err, SW_EDB);
+    char want[1024];
+    snprintf(want, sizeof want, "cannot open database '%s': no such directory '%s/no/such/dir'",
+             missing, f->dir);
+    assert_non_null(strstr(text, want));
+    free(text);
+    free(missing);
+
+    if (geteuid() != 0) {   /* root ignores permissions */
+        char *ro = NULL;
+        assert_true(asprintf(&ro, "%s/ro", f->dir) > 0);
+        assert_int_equal(mkdir(ro, 0555), 0);
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s/s.db", ro) > 0);
+        o = (open_t){p, false, NULL, 0};
+        text = s_stderr_of(s_open_cb, &o);
+        assert_null(o.db);
+        assert_non_null(strstr(text, "permission denied"));
+        free(text);
+        free(p);
+        chmod(ro, 0755);
+        free(ro);
+    }
+
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    coord_db_destroy(&db);
+    char *lock = NULL;
+    assert_true(asprintf(&lock, "%s-lock", f->path) > 0);
+    assert_int_equal(access(lock, F_OK), 0);   /* the lock file stays for the next start */
+    free(lock);
+}
+
+/* A full disk (simulated with max_page_count): the write fails, the commit reports it
+ * in words ("disk full (...)"), the rollback adds no "no transaction is active" line,
+ * and what was committed before stays. */
+typedef struct {
+    coord_db_t *db;
+    int insert_rc, commit_rc;
+} full_t;
+
+static void s_full_cb(void *arg)
+{
+    full_t *fu = arg;
+    char big[4096];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    int64_t id = 0;
+    for (int i = 0; i < 64 && !fu->insert_rc; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "big-%d", i);
+        fu->insert_rc = coord_db_sweep_insert(fu->db, name, big, 1, &id);
+    }
+    fu->commit_rc = coord_db_commit(fu->db);
+    if (!fu->commit_rc)
+        coord_db_rollback(fu->db);
+}
+
+static void test_disk_full(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    int64_t id = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "kept", "{}", 1, &id), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    assert_null(coord_db_last_error(db));
+    assert_int_equal(coord_db_limit_pages(db, coord_db_page_count(db) + 2), 0);
+    sw_log_set_level(SW_LOG_DEBUG);
+    full_t fu = {db, 0, 0};
+    char *text = s_stderr_of(s_full_cb, &fu);
+    sw_log_set_level(SW_LOG_ERROR);
+    assert_int_equal(fu.insert_rc, SW_EDB);
+    assert_int_equal(fu.commit_rc, SW_EDB);
+    assert_null(strstr(text, "no transaction is active"));
+    free(text);
+    assert_non_null(coord_db_last_error(db));
+    assert_true(!strncmp(coord_db_last_error(db), "disk full (", 11));
+    int n = 0;
+    assert_int_equal(coord_db_sweeps(db, NULL, s_count_sweep, &n), 0);
+    assert_int_equal(n, 1);
+    coord_db_destroy(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +470,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readonly_while_writing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrations_idempotent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reports_workers_events, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_one_writer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors_say_why, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
