@@ -17,6 +17,7 @@
 #include "coordinator/coord_sched.h"
 
 #include <assert.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ typedef struct {
     int n_folds;            /* k >= 2, or 1 (fold -1 on the wire) */
     fold_t *folds;
     int folds_done;
+    bool by_trainer;        /* FAILED by the trainer itself (not lost, not timed out) */
     double value, value_std;
     char *error;
     int64_t started_unix_ms, finished_unix_ms;
@@ -85,6 +87,8 @@ typedef struct sweep {
     int64_t served_saved_ms;/* last value written to the store */
     int64_t best_number;
     double best_value;
+    int64_t trainer_failed; /* trials FAILED by the trainer itself */
+    char *last_error;       /* the error of the last FAILED trial */
 } sweep_t;
 
 typedef struct {
@@ -97,6 +101,10 @@ typedef struct {
     uint64_t expires_ms;    /* lease end, monotonic */
     uint64_t db_seen_ms;    /* last last_seen_unix_ms write, monotonic */
     uint64_t last_msg_ms;
+    cJSON *trainers;        /* HELLO "trainers" (owned), or NULL: not announced (any) */
+    cJSON *commands;        /* HELLO "commands" glob patterns (owned), or NULL: unknown */
+    struct sweep **refused; /* sweeps it answered RESULT kind "worker" for: not sent again */
+    size_t n_refused;
 } worker_t;
 
 typedef struct {
@@ -106,6 +114,7 @@ typedef struct {
     int fold;
     char *worker_id;        /* owned; the worker it was sent to */
     bool attached;          /* a live worker holds it (false: orphan after restart) */
+    bool orphan_no_retry;   /* orphan of workers that cannot come back: no retry counted */
     uint64_t orphan_deadline_ms;
     uint64_t deadline_ms;   /* trial_timeout_s + lease from dispatch; 0 none */
 } attempt_t;
@@ -132,6 +141,7 @@ struct coord_sched {
     coord_sched_stats_t stats;
     uint64_t last_tick_ms;
     int err;                        /* first store error of the turn */
+    bool paused;                    /* coord_sched_pause: dispatch nothing more */
 };
 
 /* ---- small helpers ---- */
@@ -220,6 +230,21 @@ static bool s_queue_push(queue_t *q, trial_t *t, int fold)
 static bool s_trial_final(const trial_t *t)
 {
     return t->state >= T_COMPLETE;
+}
+
+/* Whether a LOST attempt of KIND counts as a retry of its fold: only when its worker
+ * was lost (lease expired, crashed, restarted without it) or it timed out; not when it
+ * was handed back (drain, signal), never started (busy), could not run on that worker
+ * (worker), or its workers could not come back after a restart (restart). */
+static bool s_kind_counts_retry(const char *kind)
+{
+    static const char *const free_kinds[] = {"handed_back", "busy", "worker", "restart"};
+    if (!kind)
+        return true;
+    for (size_t i = 0; i < sizeof free_kinds / sizeof free_kinds[0]; i++)
+        if (!strcmp(kind, free_kinds[i]))
+            return false;
+    return true;
 }
 
 /* Pop the next live unit of Q. */
@@ -410,6 +435,11 @@ static void s_trial_end(coord_sched_t *self, sweep_t *sw, trial_t *t, tstate_t s
                         const char *reason)
 {
     s_trial_set(self, sw, t, state, reason);
+    if (state == T_FAILED) {
+        free(sw->last_error);
+        sw->last_error = strdup(reason ? reason : "failed");
+        sw->trainer_failed += t->by_trainer;
+    }
     for (int f = 0; f < t->n_folds; f++) {
         if (t->folds[f].state != F_RUNNING)
             continue;
@@ -423,6 +453,18 @@ static void s_trial_end(coord_sched_t *self, sweep_t *sw, trial_t *t, tstate_t s
         char why[256];
         snprintf(why, sizeof why, "max_failed reached: %lld trials failed (last: trial %lld: %.150s)",
                  (long long)sw->counts[T_FAILED], (long long)t->number, reason ? reason : "?");
+        s_sweep_end(self, sw, S_FAILED, why);
+    }
+    /* fail fast: the first trials all failed by the trainer itself and none completed
+     * (a missing dataset, a wrong command path, an objective typo): stop rather than
+     * burn the whole search space on the same error */
+    int64_t first = sw->planned >= 0 && sw->planned < COORD_SCHED_FAIL_FAST
+                  ? sw->planned : COORD_SCHED_FAIL_FAST;
+    if (state == T_FAILED && t->by_trainer && sw->state == S_RUNNING && first > 0
+        && sw->trainer_failed >= first && !sw->counts[T_COMPLETE] && !sw->counts[T_PRUNED]) {
+        char why[320];
+        snprintf(why, sizeof why, "every trial failed: %.200s (stopped after the first %lld)",
+                 reason ? reason : "?", (long long)sw->trainer_failed);
         s_sweep_end(self, sw, S_FAILED, why);
     }
 }
@@ -453,8 +495,12 @@ static void s_attempt_lost(coord_sched_t *self, attempt_t *a, const char *kind,
                 fd->retries);
     if (count_retry && fd->retries > sw->spec->max_retries) {
         char why[256];
-        snprintf(why, sizeof why, "lost %d times (worker %.100s: %.80s)", fd->retries, worker,
-                 reason);
+        char times[32];
+        if (fd->retries == 1)
+            snprintf(times, sizeof times, "once");
+        else
+            snprintf(times, sizeof times, "%d times", fd->retries);
+        snprintf(why, sizeof why, "lost %s (worker %.100s: %.80s)", times, worker, reason);
         fd->state = F_STOPPED;
         s_event(self, sw, "trial failed", "trial=%lld reason=%s", (long long)t->number, why);
         s_trial_end(self, sw, t, T_FAILED, why);
@@ -510,6 +556,13 @@ static void s_sweep_check(coord_sched_t *self, sweep_t *sw)
         return;
     if (sw->counts[T_RUNNING] || sw->counts[T_PENDING] || s_can_create(sw))
         return;
+    if (!sw->counts[T_COMPLETE] && !sw->counts[T_PRUNED] && sw->counts[T_FAILED] > 0) {
+        char failed[320];
+        snprintf(failed, sizeof failed, "every trial failed: %.280s",
+                 sw->last_error ? sw->last_error : "?");
+        s_sweep_end(self, sw, S_FAILED, failed);
+        return;
+    }
     const char *why = sw->time_up ? "max_time_s reached"
                     : sw->exhausted || (sw->spec->method == SW_METHOD_GRID
                                         && coord_sampler_size(sw->sampler) == sw->n_trials)
@@ -626,12 +679,62 @@ static bool s_sweep_next_unit(coord_sched_t *self, sweep_t *sw, unit_t *u)
     return s_queue_pop(&sw->pending, u);
 }
 
-/* Round-robin over sweeps. */
-static bool s_next_unit(coord_sched_t *self, unit_t *u, sweep_t **sw_out)
+/* The sweep's trainer type ("mlp", "command", ...; "" when absent) and, for a command
+ * trainer, its argv[0] (NULL when none). */
+static const char *s_trainer_type(const sweep_t *sw, const char **argv0)
+{
+    const cJSON *tr = sw->spec->trainer;
+    const cJSON *type = tr ? cJSON_GetObjectItemCaseSensitive(tr, "type") : NULL;
+    const cJSON *argv = tr ? cJSON_GetObjectItemCaseSensitive(tr, "argv") : NULL;
+    const cJSON *a0 = cJSON_IsArray(argv) ? cJSON_GetArrayItem(argv, 0) : NULL;
+    if (argv0)
+        *argv0 = cJSON_IsString(a0) ? a0->valuestring : NULL;
+    return cJSON_IsString(type) ? type->valuestring : "";
+}
+
+static bool s_refused(const worker_t *w, const sweep_t *sw)
+{
+    for (size_t i = 0; i < w->n_refused; i++)
+        if (w->refused[i] == sw)
+            return true;
+    return false;
+}
+
+/* Whether worker W can run sweep SW: it did not refuse it, and what it announced in
+ * HELLO (trainer types; for command trainers the --allow-command patterns) covers the
+ * sweep's trainer. A worker that announced nothing (an older worker) is tried. */
+static bool s_worker_can(const worker_t *w, const sweep_t *sw)
+{
+    if (s_refused(w, sw))
+        return false;
+    const char *argv0 = NULL;
+    const char *type = s_trainer_type(sw, &argv0);
+    if (w->trainers) {
+        bool found = false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, w->trainers)
+            found |= cJSON_IsString(it) && !strcmp(it->valuestring, type);
+        if (!found)
+            return false;
+    }
+    if (!strcmp(type, "command") && w->commands) {
+        if (!argv0)
+            return false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, w->commands)
+            if (cJSON_IsString(it) && fnmatch(it->valuestring, argv0, 0) == 0)
+                return true;
+        return false;
+    }
+    return true;
+}
+
+/* Round-robin over the sweeps worker W can run. */
+static bool s_next_unit(coord_sched_t *self, const worker_t *w, unit_t *u, sweep_t **sw_out)
 {
     for (size_t i = 0; i < self->n_sweeps; i++) {
         sweep_t *sw = self->sweeps[(self->rr + i) % self->n_sweeps];
-        if (s_sweep_next_unit(self, sw, u)) {
+        if (sw->state == S_RUNNING && s_worker_can(w, sw) && s_sweep_next_unit(self, sw, u)) {
             self->rr = (self->rr + i + 1) % self->n_sweeps;
             *sw_out = sw;
             return true;
@@ -699,6 +802,8 @@ static void s_assign(coord_sched_t *self, worker_t *w, sweep_t *sw, unit_t u)
 /* Fill free slots, one unit per worker per round (round-robin over workers too). */
 static void s_dispatch(coord_sched_t *self)
 {
+    if (self->paused)
+        return;
     bool progress = true;
     while (progress && !self->err) {
         progress = false;
@@ -708,8 +813,8 @@ static void s_dispatch(coord_sched_t *self)
                 continue;
             unit_t u;
             sweep_t *sw;
-            if (!s_next_unit(self, &u, &sw))
-                return;
+            if (!s_next_unit(self, w, &u, &sw))
+                continue;
             s_assign(self, w, sw, u);
             progress = true;
         }
@@ -792,8 +897,11 @@ static int s_load_attempt(const coord_db_attempt_t *row, void *arg)
         fd->state = F_COMPLETE;
         fd->value = row->value;
         t->folds_done++;
+    } else if (!strcmp(row->state, "FAILED")) {
+        if (row->kind && !strcmp(row->kind, "trainer"))
+            t->by_trainer = true;
     } else if (!strcmp(row->state, "LOST")) {
-        if (!row->kind || (strcmp(row->kind, "handed_back") && strcmp(row->kind, "busy"))) {
+        if (s_kind_counts_retry(row->kind)) {
             fd->retries++;
             sw->retries++;
         }
@@ -841,6 +949,7 @@ static void s_sweep_free(sweep_t *sw)
     coord_sampler_destroy(&sw->sampler);
     sw_spec_destroy(&sw->spec);
     free(sw->reason);
+    free(sw->last_error);
     free(sw);
 }
 
@@ -885,6 +994,11 @@ static int s_sweep_load(coord_sched_t *self, int64_t id, sw_spec_t **spec_p,
     int64_t orphans = 0;
     for (int64_t n = 0; n < sw->n_trials; n++) {
         trial_t *t = sw->trials[n];
+        if (t->state == T_FAILED) {
+            sw->trainer_failed += t->by_trainer;
+            free(sw->last_error);
+            sw->last_error = t->error ? strdup(t->error) : NULL;
+        }
         if (s_trial_final(t))
             continue;
         if (t->folds_done == t->n_folds) {
@@ -991,6 +1105,9 @@ void coord_sched_destroy(coord_sched_t **self_p)
     for (size_t i = 0; i < self->n_workers; i++) {
         free(self->workers[i]->id);
         free(self->workers[i]->host);
+        cJSON_Delete(self->workers[i]->trainers);
+        cJSON_Delete(self->workers[i]->commands);
+        free(self->workers[i]->refused);
         free(self->workers[i]);
     }
     free(self->workers);
@@ -1054,7 +1171,11 @@ int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *er
         /* a new sweep */
         coord_sampler_t *probe = coord_sampler_new(spec);
         if (!probe) {
-            sw_errs_add(errs, "method: no sampler for this method");
+            const cJSON *m = spec->root ? cJSON_GetObjectItemCaseSensitive(spec->root, "method")
+                                        : NULL;
+            sw_errs_add(errs, "method: '%s' is not supported by this coordinator "
+                        "(supported: grid, random, tpe)",
+                        cJSON_IsString(m) ? m->valuestring : "?");
             rc = SW_EINVAL;
             goto done;
         }
@@ -1180,6 +1301,7 @@ typedef struct {
     int64_t sweep_id;
     int fold;
     char state[16];
+    char worker_id[256];    /* "" when NULL */
 } attempt_copy_t;
 
 static int s_copy_attempt(const coord_db_attempt_t *row, void *arg)
@@ -1190,6 +1312,7 @@ static int s_copy_attempt(const coord_db_attempt_t *row, void *arg)
     c->sweep_id = row->sweep_id;
     c->fold = row->fold;
     snprintf(c->state, sizeof c->state, "%s", row->state);
+    snprintf(c->worker_id, sizeof c->worker_id, "%s", row->worker_id ? row->worker_id : "");
     return 0;
 }
 
@@ -1260,17 +1383,27 @@ int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *ho
     }
     for (size_t k = 0; k < n_running; k++) {
         attempt_t *a = s_attempt_find(self, running[k]);
-        if (a) {
-            if (!a->attached || strcmp(a->worker_id, w->id))
+        if (a && !strcmp(a->worker_id, w->id)) {
+            if (!a->attached)
                 sw_log_notice("attempt re-attached attempt=%lld worker=%s",
                               (long long)a->id, w->id);
-            free(a->worker_id);
-            a->worker_id = strdup(w->id);
             a->attached = true;
             continue;
         }
         attempt_copy_t c = {0};
         s_db(self, coord_db_attempt_get(self->db, running[k], s_copy_attempt, &c));
+        if (c.found && strcmp(c.worker_id, w->id)) {
+            /* not its attempt: never let a worker claim another's work */
+            sw_log_warn("HELLO lists an attempt of another worker, cancelling it there "
+                        "attempt=%lld worker=%s owner=%s", (long long)running[k], w->id,
+                        c.worker_id);
+            cJSON *b = s_out(self, w->id, PROTO_CANCEL);
+            if (b) {
+                cJSON_AddNumberToObject(b, "attempt", (double)running[k]);
+                cJSON_AddStringToObject(b, "reason", "not assigned to this worker");
+            }
+            continue;
+        }
         sweep_t *sw = NULL;
         int fold = 0;
         trial_t *t = c.found ? s_attempt_home(self, &c, &sw, &fold) : NULL;
@@ -1284,6 +1417,20 @@ int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *ho
         }
     }
     return self->err;
+}
+
+int coord_sched_worker_caps(coord_sched_t *self, const char *worker_id, const cJSON *trainers,
+                            const cJSON *commands)
+{
+    assert(self && worker_id);
+    worker_t *w = s_worker_find(self, worker_id);
+    if (!w)
+        return SW_ESTATE;
+    cJSON_Delete(w->trainers);
+    cJSON_Delete(w->commands);
+    w->trainers = cJSON_IsArray(trainers) ? cJSON_Duplicate(trainers, 1) : NULL;
+    w->commands = cJSON_IsArray(commands) ? cJSON_Duplicate(commands, 1) : NULL;
+    return 0;
 }
 
 int coord_sched_request(coord_sched_t *self, const char *worker_id, int slots)
@@ -1311,6 +1458,16 @@ int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attem
         return SW_ESTATE;
     s_worker_seen(self, w);
     attempt_t *a = s_attempt_find(self, attempt);
+    attempt_copy_t c = {0};
+    if (!a)
+        s_db(self, coord_db_attempt_get(self->db, attempt, s_copy_attempt, &c));
+    const char *owner = a ? a->worker_id : c.found ? c.worker_id : NULL;
+    if (owner && strcmp(owner, worker_id)) {
+        self->stats.foreign++;
+        sw_log_warn("REPORT for another worker's attempt rejected attempt=%lld worker=%s "
+                    "owner=%s", (long long)attempt, worker_id, owner);
+        return SW_ESTATE;
+    }
     const char *action = "continue";
     char *text = metrics ? cJSON_PrintUnformatted(metrics) : strdup("{}");
     if (a) {
@@ -1319,8 +1476,6 @@ int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attem
                                              s_wire_fold(a->trial, a->fold), step, metrics))
             action = "prune";
     } else {
-        attempt_copy_t c = {0};
-        s_db(self, coord_db_attempt_get(self->db, attempt, s_copy_attempt, &c));
         sweep_t *sw = NULL;
         int fold = 0;
         trial_t *t = c.found ? s_attempt_home(self, &c, &sw, &fold) : NULL;
@@ -1389,9 +1544,21 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
     worker_t *w = s_worker_alive(self, worker_id);
     if (w)
         s_worker_seen(self, w);
+    attempt_t *a = s_attempt_find(self, attempt);
+    attempt_copy_t c = {0};
+    if (!a)
+        s_db(self, coord_db_attempt_get(self->db, attempt, s_copy_attempt, &c));
+    const char *owner = a ? a->worker_id : c.found ? c.worker_id : NULL;
+    if (owner && strcmp(owner, worker_id)) {
+        /* only the worker an attempt was sent to may end it (the same worker id after a
+         * reconnect or a restart with --id is that worker) */
+        self->stats.foreign++;
+        sw_log_warn("RESULT for another worker's attempt rejected, nothing stored "
+                    "attempt=%lld worker=%s owner=%s", (long long)attempt, worker_id, owner);
+        return SW_ESTATE;
+    }
     self->stats.results++;
     char *mtext = metrics ? cJSON_PrintUnformatted(metrics) : NULL;
-    attempt_t *a = s_attempt_find(self, attempt);
     if (a) {
         sweep_t *sw = a->sweep;
         trial_t *t = a->trial;
@@ -1405,22 +1572,39 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
             kind = "trainer";
         }
         bool busy = failed && kind && !strcmp(kind, "busy");
+        bool cannot = failed && kind && !strcmp(kind, "worker");
         if (busy && w)
             w->free = 0;    /* our count was ahead of it: wait for its next REQUEST */
-        if (failed && kind && (!strcmp(kind, "cancelled") || busy)) {
+        if (cannot && w && !s_refused(w, sw)) {
+            /* this worker cannot run this sweep (command not allowed, trainer missing):
+             * requeue without a retry and never send it this sweep again */
+            sweep_t **p = realloc(w->refused, (w->n_refused + 1) * sizeof *p);
+            if (p) {
+                w->refused = p;
+                w->refused[w->n_refused++] = sw;
+            }
+            sw_log_warn("worker cannot run this sweep, not assigning it there again "
+                        "worker=%s sweep=%s reason=\"%s\"", worker_id, sw->spec->name,
+                        error ? error : "?");
+            s_event(self, sw, "worker refused sweep", "worker=%s sweep=%s reason=%s", worker_id,
+                    sw->spec->name, error ? error : "?");
+        }
+        if (failed && kind && (!strcmp(kind, "cancelled") || busy || cannot)) {
             /* the worker stopped it on its own (drain), or had no free slot for it (an
              * ASSIGN that crossed a reconnect): requeue, no retry */
-            if (busy) {
+            if (busy || cannot) {
                 s_event(self, sw, "attempt requeued",
-                        "trial=%lld fold=%d attempt=%lld worker=%s reason=worker busy",
+                        "trial=%lld fold=%d attempt=%lld worker=%s reason=%s",
                         (long long)t->number, s_wire_fold(t, fold), (long long)attempt,
-                        worker_id);
+                        worker_id, busy ? "worker busy" : "worker cannot run it");
+            }
+            if (busy) {
                 sw_log_notice("attempt requeued, the worker had no free slot attempt=%lld "
                               "worker=%s", (long long)attempt, worker_id);
             }
             coord_db_attempt_t row = {.id = attempt, .state = "LOST", .metrics = mtext,
                                       .value = NAN, .error = error,
-                                      .kind = busy ? "busy" : "handed_back",
+                                      .kind = busy ? "busy" : cannot ? "worker" : "handed_back",
                                       .last_step = last_step, .finished_unix_ms = s_unix()};
             s_db(self, coord_db_attempt_update(self->db, &row));
             fold_t *fd = &t->folds[fold];
@@ -1452,8 +1636,12 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
             s_trial_end(self, sw, t, T_PRUNED, NULL);
         } else {
             char reason[512];
-            snprintf(reason, sizeof reason, "%s%s%.480s", kind && strcmp(kind, "trainer") ? kind : "",
-                     kind && strcmp(kind, "trainer") ? ": " : "", why ? why : "failed");
+            /* name the kind unless the trainer failed by itself or the text says it
+             * already ("timeout after 4 s") */
+            bool prefix = kind && strcmp(kind, "trainer") && (!why || strncmp(why, kind, strlen(kind)));
+            snprintf(reason, sizeof reason, "%s%s%.480s", prefix ? kind : "", prefix ? ": " : "",
+                     why ? why : "failed");
+            t->by_trainer = !kind || !strcmp(kind, "trainer");
             sw_log_warn("trial failed sweep=%s trial=%lld fold=%d reason=\"%s\"", sw->spec->name,
                         (long long)t->number, s_wire_fold(t, fold), reason);
             s_trial_end(self, sw, t, T_FAILED, reason);
@@ -1462,8 +1650,6 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
     }
 
     /* not running: final, lost and redispatched, or unknown */
-    attempt_copy_t c = {0};
-    s_db(self, coord_db_attempt_get(self->db, attempt, s_copy_attempt, &c));
     if (!c.found) {
         self->stats.unknown_results++;
         sw_log_warn("result for an unknown attempt, acknowledged attempt=%lld worker=%s",
@@ -1539,6 +1725,12 @@ int coord_sched_bye(coord_sched_t *self, const char *worker_id, const int64_t *h
     return self->err;
 }
 
+void coord_sched_pause(coord_sched_t *self)
+{
+    assert(self);
+    self->paused = true;
+}
+
 int coord_sched_orphans_lost(coord_sched_t *self)
 {
     assert(self);
@@ -1547,6 +1739,7 @@ int coord_sched_orphans_lost(coord_sched_t *self)
     for (size_t i = 0; i < self->n_running; i++)
         if (!self->running[i]->attached) {
             self->running[i]->orphan_deadline_ms = now;
+            self->running[i]->orphan_no_retry = true;
             n++;
         }
     return n;
@@ -1594,7 +1787,11 @@ int coord_sched_tick(coord_sched_t *self)
     for (size_t k = 0; k < self->n_running;) {
         attempt_t *a = self->running[k];
         if (!a->attached && a->orphan_deadline_ms <= now) {
-            s_attempt_lost(self, a, "lease", "not re-attached after restart", true);
+            if (a->orphan_no_retry)
+                s_attempt_lost(self, a, "restart", "its worker cannot come back after a restart",
+                               false);
+            else
+                s_attempt_lost(self, a, "lease", "not re-attached after restart", true);
             continue;
         }
         if (a->deadline_ms && a->deadline_ms <= now) {
@@ -1646,7 +1843,7 @@ int coord_sched_flush(coord_sched_t *self, coord_sched_out_t **out, size_t *n_ou
     else
         coord_db_rollback(self->db);
     if (rc) {
-        sw_log_error("cannot commit the scheduler's changes: %s", sw_strerror(rc));
+        sw_log_debug("cannot commit the scheduler's changes: %s", sw_strerror(rc));
         coord_sched_out_free(self->out, self->n_out);
         self->out = NULL;
         self->n_out = self->cap_out = 0;
@@ -1742,7 +1939,7 @@ static int s_status_trial(const coord_db_trial_t *row, void *arg)
 
 static int s_count_row(const coord_db_attempt_t *row, void *arg)
 {
-    if (!row->kind || (strcmp(row->kind, "handed_back") && strcmp(row->kind, "busy")))
+    if (s_kind_counts_retry(row->kind))
         (*(int64_t *)arg)++;
     return 0;
 }
@@ -1768,7 +1965,7 @@ static int s_attempt_kinds(const coord_db_attempt_t *row, void *arg)
     const char *kind = row->kind ? row->kind : "none";
     if (!strcmp(row->state, "LOST")) {
         s_incr(k->lost, kind);
-        if (strcmp(kind, "handed_back") && strcmp(kind, "busy")) {
+        if (s_kind_counts_retry(row->kind)) {
             char num[32];
             snprintf(num, sizeof num, "%lld", (long long)row->trial_number);
             s_incr(k->trial_retries, num);
@@ -2010,8 +2207,47 @@ cJSON *coord_sched_status(coord_sched_t *self, const char *sweep, int *err)
             cJSON_ReplaceItemInObject(w, "last_heartbeat_age_ms",
                                       cJSON_CreateNumber((double)(now - mw->last_msg_ms)));
     }
+    /* what each live worker can run, and sweeps no connected worker can run */
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "workers")) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(w, "id"));
+        worker_t *mw = id ? s_worker_find(self, id) : NULL;
+        if (!mw)
+            continue;
+        cJSON *refused = cJSON_AddArrayToObject(w, "refused_sweeps");
+        for (size_t i = 0; i < mw->n_refused; i++)
+            cJSON_AddItemToArray(refused, cJSON_CreateString(mw->refused[i]->spec->name));
+        if (mw->trainers)
+            cJSON_AddItemToObject(w, "trainers", cJSON_Duplicate(mw->trainers, 1));
+        if (mw->commands)
+            cJSON_AddItemToObject(w, "commands", cJSON_Duplicate(mw->commands, 1));
+    }
+    cJSON *sweeps = cJSON_GetObjectItem(doc, "sweeps");
+    for (size_t i = 0; i < self->n_sweeps; i++) {
+        sweep_t *sw = self->sweeps[i];
+        cJSON *js = cJSON_GetObjectItemCaseSensitive(sweeps, sw->spec->name);
+        if (!js || sw->state != S_RUNNING)
+            continue;
+        int alive = 0, able = 0;
+        for (size_t k = 0; k < self->n_workers; k++) {
+            if (!self->workers[k]->alive)
+                continue;
+            alive++;
+            able += s_worker_can(self->workers[k], sw);
+        }
+        cJSON_AddNumberToObject(js, "workers_able", able);
+        if (alive > 0 && able == 0) {
+            const char *argv0 = NULL;
+            const char *type = s_trainer_type(sw, &argv0);
+            char why[400];
+            snprintf(why, sizeof why, "no connected worker can run this sweep (trainer %s%s%.200s%s; "
+                     "%d workers connected)", type, argv0 ? " '" : "", argv0 ? argv0 : "",
+                     argv0 ? "'" : "", alive);
+            cJSON_AddStringToObject(js, "warning", why);
+        }
+    }
     cJSON *c = cJSON_AddObjectToObject(doc, "coordinator");
     cJSON_AddNumberToObject(c, "results", (double)self->stats.results);
+    cJSON_AddNumberToObject(c, "foreign_rejected", (double)self->stats.foreign);
     cJSON_AddNumberToObject(c, "duplicates", (double)self->stats.duplicates);
     cJSON_AddNumberToObject(c, "unknown_results", (double)self->stats.unknown_results);
     cJSON_AddNumberToObject(c, "assigned", (double)self->stats.assigned);

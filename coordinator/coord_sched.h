@@ -84,7 +84,13 @@ typedef struct {
     int64_t unknown_results;/* RESULT for an attempt id the store does not know */
     int64_t assigned;       /* attempts dispatched */
     int64_t lost;           /* attempts lost (lease, timeout, bye, restart) */
+    int64_t foreign;        /* RESULT/REPORT for an attempt of another worker, rejected */
 } coord_sched_stats_t;
+
+/* A sweep ends FAILED when its first COORD_SCHED_FAIL_FAST trials (or all of them
+ * when it plans fewer) all FAILED by the trainer itself with none COMPLETE or PRUNED:
+ * reason "every trial failed: LAST ERROR (stopped after the first N)". */
+#define COORD_SCHED_FAIL_FAST 5
 
 /* New scheduler on DB (borrowed; must outlive it), with LEASE_MS (0: default) and the
  * clock NOW_FN(NOW_ARG) (NULL: sw_clock_mono_ms). Loads every RUNNING sweep of the
@@ -116,6 +122,15 @@ int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *er
 int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *host,
                       int64_t pid, int slots, const int64_t *running, size_t n_running);
 
+/* What WORKER_ID announced it can run (HELLO "trainers": trainer types, "commands":
+ * the glob patterns a command trainer's argv[0] must match; either may be NULL or not
+ * an array: not announced, the worker is tried). Copied. Call after coord_sched_hello.
+ * The scheduler assigns a sweep only to workers whose announcement covers its
+ * trainer, and never again to a worker that answered RESULT kind "worker" for it.
+ * Returns 0 or SW_ESTATE (unknown worker). */
+int coord_sched_worker_caps(coord_sched_t *self, const char *worker_id, const cJSON *trainers,
+                            const cJSON *commands);
+
 /* Any message from WORKER_ID: extend its lease by lease_ms. Returns 0, or SW_ESTATE
  * when the worker is unknown or was declared lost/gone (the caller answers INVALID). */
 int coord_sched_touch(coord_sched_t *self, const char *worker_id);
@@ -125,15 +140,21 @@ int coord_sched_touch(coord_sched_t *self, const char *worker_id);
 int coord_sched_request(coord_sched_t *self, const char *worker_id, int slots);
 
 /* REPORT: store METRICS (JSON object) of ATTEMPT at STEP and queue a DECISION.
- * 0, SW_ESTATE (unknown worker), SW_EDB. */
+ * 0, SW_ESTATE (unknown worker, or ATTEMPT was sent to another worker: nothing stored,
+ * nothing queued, counted in stats.foreign; the caller answers ERROR), SW_EDB. */
 int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attempt,
                        int64_t step, const cJSON *metrics);
 
 /* RESULT: record ATTEMPT's end (STATE "COMPLETE", "FAILED" or "PRUNED"; METRICS final
  * metrics or NULL; ERROR, KIND may be NULL; LAST_STEP -1 when unknown) exactly once
  * and queue ACK. Idempotent: duplicates and late results are acknowledged and
- * discarded (counted, logged as events). Returns 0, SW_EPROTO for a STATE outside the
- * three (the caller answers ERROR; nothing queued), SW_EDB. */
+ * discarded (counted, logged as events). FAILED of kind "busy" (no free slot) or
+ * "worker" (this worker cannot run it) requeues the fold without a retry; "worker"
+ * also stops assigning the sweep to WORKER_ID (logged once, event "worker refused
+ * sweep"). A trial FAILED by the trainer itself counts towards COORD_SCHED_FAIL_FAST.
+ * Returns 0; SW_EPROTO for a STATE outside the three (the caller answers ERROR;
+ * nothing queued); SW_ESTATE when ATTEMPT was sent to another worker (nothing stored
+ * or queued; counted in stats.foreign; the caller answers ERROR); SW_EDB. */
 int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attempt,
                        const char *state, const cJSON *metrics, const char *error,
                        const char *kind, int64_t last_step);
@@ -143,10 +164,15 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
 int coord_sched_bye(coord_sched_t *self, const char *worker_id, const int64_t *handed_back,
                     size_t n_handed_back);
 
+/* Dispatch nothing from now on (the coordinator is closing: it still records BYE and
+ * RESULT, but sends no new ASSIGN). There is no resume: a new scheduler starts fresh. */
+void coord_sched_pause(coord_sched_t *self);
+
 /* The workers that ran the RUNNING attempts loaded from the store cannot come back
  * (`sweepd run` restarted: its local workers died with it): let the next
- * coord_sched_tick() treat every attempt not yet re-attached as lost (a retry each)
- * instead of waiting one lease. Returns how many attempts that concerns. */
+ * coord_sched_tick() requeue every attempt not yet re-attached (LOST, kind "restart",
+ * no retry counted: the trial did nothing wrong) instead of waiting one lease.
+ * Returns how many attempts that concerns. */
 int coord_sched_orphans_lost(coord_sched_t *self);
 
 /* Periodic work (every few hundred ms): expire leases of silent workers, orphans not

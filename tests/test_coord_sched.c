@@ -358,10 +358,11 @@ static void test_lease_expiry_and_late_duplicate(void **state)
 }
 
 /* Requeues that are no one's fault count no retry: a RESULT of kind busy (an ASSIGN
- * that crossed a reconnect) and an attempt a leaving worker never started (its
- * ASSIGN crossed the BYE). After a restart whose workers cannot come back,
- * coord_sched_orphans_lost() requeues at the next tick, not a lease later. The status
- * document then shows per-trial retries, lost attempts by kind and the events. */
+ * that crossed a reconnect), an attempt a leaving worker never started (its ASSIGN
+ * crossed the BYE), and the orphans of a restart whose workers cannot come back
+ * (`sweepd run` interrupted): coord_sched_orphans_lost() requeues them at the next
+ * tick, not a lease later, as kind "restart". The status document then shows lost
+ * attempts by kind and the events; a later lease expiry is the only retry. */
 static void test_busy_bye_orphans_and_status(void **state)
 {
     fx_t *f = *state;
@@ -395,8 +396,20 @@ static void test_busy_bye_orphans_and_status(void **state)
     assert_int_equal(coord_sched_tick(f->sched), 0);
     s_flush(f);
     assert_int_equal(coord_sched_counts(f->sched, "b", &c), 0);
-    assert_int_equal(c.retries, 1);
+    assert_int_equal(c.retries, 0);
     assert_int_equal(s_events(f, "attempt requeued"), 3);   /* busy, bye, orphan */
+    /* the next worker's lease expires: that one is a retry */
+    s_hello(f, "w3", 1, NULL, 0);
+    f->now_ms += LEASE_MS + 1;
+    assert_int_equal(coord_sched_tick(f->sched), 0);
+    s_flush(f);
+    assert_int_equal(coord_sched_counts(f->sched, "b", &c), 0);
+    assert_int_equal(c.retries, 1);
+    /* and a restarted scheduler counts the same from the store */
+    s_close(f);
+    s_open(f);
+    assert_int_equal(coord_sched_counts(f->sched, "b", &c), 0);
+    assert_int_equal(c.retries, 1);
 
     int err = 0;
     cJSON *doc = coord_sched_status_db(f->db, "b", 0, &err);
@@ -409,11 +422,12 @@ static void test_busy_bye_orphans_and_status(void **state)
     cJSON *lost = cJSON_GetObjectItem(sw, "attempts_lost");
     assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "busy")), 1);
     assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "handed_back")), 1);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "restart")), 1);
     assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "lease")), 1);
     cJSON *ec = cJSON_GetObjectItem(doc, "event_counts");
-    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(ec, "attempt requeued")), 3);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(ec, "attempt requeued")), 4);
     assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(ec, "worker gone")), 1);
-    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "events")) >= 4);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "events")) >= 5);
     cJSON *w;
     int gone = 0;
     cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "workers"))
@@ -529,7 +543,8 @@ static void test_restart_reattach(void **state)
     assert_string_equal(v.states[0], "COMPLETE");
 }
 
-/* Lost more than max_retries times: the trial FAILED with the reason. */
+/* Lost more than max_retries times: the trial FAILED with the reason; a sweep whose
+ * every trial failed ends FAILED, not COMPLETE. */
 static void test_max_retries(void **state)
 {
     fx_t *f = *state;
@@ -551,7 +566,28 @@ static void test_max_retries(void **state)
     assert_int_equal(coord_sched_counts(f->sched, "mr", &c), 0);
     assert_int_equal(c.failed, 1);
     assert_int_equal(c.retries, 2);
-    assert_string_equal(c.state, "COMPLETE");
+    assert_string_equal(c.state, "FAILED");
+    int err = 0;
+    cJSON *doc = coord_sched_status_db(f->db, "mr", 0, &err);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+                            cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sweeps"), "mr"), "reason")),
+                        "every trial failed: lost 2 times (worker w2: lease expired)");
+    cJSON_Delete(doc);
+}
+
+/* Lost once with max_retries 0: "lost once", not "lost 1 times". */
+static void test_lost_once_wording(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("lo", 0, "\"max_trials\": 2, \"max_retries\": 0", NULL));
+    s_hello(f, "w1", 1, NULL, 0);
+    f->now_ms += LEASE_MS + 1;
+    assert_int_equal(coord_sched_tick(f->sched), 0);
+    s_flush(f);
+    db_view_t v;
+    s_view(f, &v);
+    assert_string_equal(v.states[0], "FAILED");
+    assert_string_equal(v.error[0], "lost once (worker w1: lease expired)");
 }
 
 /* A trainer failure fails the trial, cancels its other folds, and max_failed ends
@@ -650,6 +686,211 @@ static void test_spec_change_refused(void **state)
     assert_int_equal(c.planned, 5);
 }
 
+static void s_fail(fx_t *f, const char *w, int64_t attempt, const char *error, const char *kind)
+{
+    assert_int_equal(coord_sched_result(f->sched, w, attempt, "FAILED", NULL, error, kind, -1), 0);
+}
+
+static const char *s_reason(fx_t *f, const char *sweep, cJSON **doc_out)
+{
+    int err = 0;
+    *doc_out = coord_sched_status_db(f->db, sweep, 0, &err);
+    assert_non_null(*doc_out);
+    return cJSON_GetStringValue(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(*doc_out, "sweeps"), sweep), "reason"));
+}
+
+/* Fail fast: the first 5 trials all FAILED by the trainer itself and none completed:
+ * the sweep ends FAILED after 5 trials, not after the whole 12-point grid. A COMPLETE
+ * trial first disarms it; a timeout is not the trainer's own failure, and its reason
+ * is not doubled ("timeout: timeout after 4 s"). */
+static void test_fail_fast(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("ff", 0, NULL, NULL));
+    s_hello(f, "w1", 1, NULL, 0);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(f->n_assigns, i + 1);
+        s_fail(f, "w1", f->assigns[i].attempt, "exit status 2 (stderr: no such file: data.csv)",
+               "trainer");
+        assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+        s_flush(f);
+    }
+    assert_int_equal(f->n_assigns, 5);          /* nothing more was dispatched */
+    coord_sched_counts_t c;
+    assert_int_equal(coord_sched_counts(f->sched, "ff", &c), 0);
+    assert_string_equal(c.state, "FAILED");
+    assert_int_equal(c.failed, 5);
+    assert_int_equal(c.created, 5);
+    cJSON *doc;
+    assert_string_equal(s_reason(f, "ff", &doc), "every trial failed: exit status 2 (stderr: no "
+                        "such file: data.csv) (stopped after the first 5)");
+    cJSON_Delete(doc);
+
+    /* one COMPLETE first: failures afterwards do not end the sweep */
+    s_add(f, s_spec("ok", 0, "\"max_trials\": 6", NULL));
+    assert_int_equal(f->n_assigns, 6);
+    s_result(f, "w1", f->assigns[5].attempt, "COMPLETE", 0.5);
+    assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+    s_flush(f);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(f->n_assigns, 7 + i);
+        s_fail(f, "w1", f->assigns[f->n_assigns - 1].attempt, "boom", "trainer");
+        assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+        s_flush(f);
+    }
+    assert_int_equal(coord_sched_counts(f->sched, "ok", &c), 0);
+    assert_string_equal(c.state, "COMPLETE");
+    assert_int_equal(c.failed, 5);
+    assert_int_equal(c.complete, 1);
+
+    /* timeouts are not the trainer's own failure: no fail fast, all 6 run; the reason
+     * is said once; a sweep that ends with every trial failed is FAILED */
+    s_add(f, s_spec("to", 0, "\"max_trials\": 6", NULL));
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(f->n_assigns, 12 + i);
+        s_fail(f, "w1", f->assigns[f->n_assigns - 1].attempt, "timeout after 4 s", "timeout");
+        assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+        s_flush(f);
+    }
+    assert_int_equal(coord_sched_counts(f->sched, "to", &c), 0);
+    assert_string_equal(c.state, "FAILED");
+    assert_int_equal(c.failed, 6);
+    assert_string_equal(s_reason(f, "to", &doc), "every trial failed: timeout after 4 s");
+    cJSON_Delete(doc);
+    db_view_t v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(coord_db_trials(f->db, 3, s_view_trial, &v), 0);
+    assert_string_equal(v.error[0], "timeout after 4 s");
+}
+
+/* A RESULT or REPORT for an attempt sent to another worker is rejected (nothing
+ * stored, counted); a HELLO claiming it is answered CANCEL and the attempt stays with
+ * its worker, whose own result then counts. */
+static void test_foreign_result_rejected(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("fr", 0, "\"max_trials\": 1", NULL));
+    s_hello(f, "w1", 1, NULL, 0);
+    int64_t id = f->assigns[0].attempt;
+    assert_int_equal(coord_sched_hello(f->sched, "evil", "host", 2, 1, &id, 1), 0);
+    s_flush(f);
+    assert_int_equal(f->n_cancels, 1);
+    assert_int_equal(f->cancels[0], id);
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddNumberToObject(m, "acc", 99);
+    int acks = f->n_acks;
+    assert_int_equal(coord_sched_report(f->sched, "evil", id, 1, m), SW_ESTATE);
+    assert_int_equal(coord_sched_result(f->sched, "evil", id, "COMPLETE", m, NULL, NULL, 1),
+                     SW_ESTATE);
+    s_flush(f);
+    assert_int_equal(f->n_acks, acks);
+    assert_int_equal(coord_sched_stats(f->sched).foreign, 2);
+    int64_t n_reports = -1;
+    assert_int_equal(coord_db_report_count(f->db, id, &n_reports), 0);
+    assert_int_equal(n_reports, 0);
+    db_view_t v;
+    s_view(f, &v);
+    assert_string_equal(v.states[0], "RUNNING");
+    /* the real worker (also after reconnecting under the same id) delivers */
+    assert_int_equal(coord_sched_hello(f->sched, "w1", "host", 1, 1, &id, 1), 0);
+    s_result(f, "w1", id, "COMPLETE", 0.75);
+    s_flush(f);
+    assert_int_equal(f->n_acks, acks + 1);
+    s_view(f, &v);
+    assert_string_equal(v.states[0], "COMPLETE");
+    assert_true(fabs(v.value[0] - 0.75) < 1e-12);
+    /* a finished attempt stays its worker's too */
+    assert_int_equal(coord_sched_result(f->sched, "evil", id, "COMPLETE", m, NULL, NULL, 1),
+                     SW_ESTATE);
+    s_flush(f);
+    cJSON_Delete(m);
+}
+
+static int s_worker_json_count(cJSON *doc, const char *sweep, const char *key)
+{
+    cJSON *sw = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sweeps"), sweep);
+    return (int)cJSON_GetNumberValue(cJSON_GetObjectItem(sw, key));
+}
+
+/* Capabilities: a worker whose HELLO does not cover the sweep's trainer gets none of
+ * it; a worker that answers RESULT kind "worker" (cannot run it) has the attempt
+ * requeued without a retry and gets no more of that sweep; status says when no
+ * connected worker can run a sweep; a worker whose patterns match runs it. */
+static void test_worker_cannot_run(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("cr", 0, "\"max_trials\": 2", NULL));     /* command ["true"] */
+    cJSON *mlp_only = cJSON_Parse("[\"mlp\", \"function\"]");
+    cJSON *cmd = cJSON_Parse("[\"mlp\", \"function\", \"command\"]");
+    cJSON *usr_bin = cJSON_Parse("[\"/usr/bin/*\"]");
+    cJSON *tru = cJSON_Parse("[\"tru*\"]");
+
+    assert_int_equal(coord_sched_hello(f->sched, "w-mlp", "h", 1, 1, NULL, 0), 0);
+    assert_int_equal(coord_sched_worker_caps(f->sched, "w-mlp", mlp_only, NULL), 0);
+    assert_int_equal(coord_sched_request(f->sched, "w-mlp", 1), 0);
+    assert_int_equal(coord_sched_hello(f->sched, "w-usr", "h", 1, 1, NULL, 0), 0);
+    assert_int_equal(coord_sched_worker_caps(f->sched, "w-usr", cmd, usr_bin), 0);
+    assert_int_equal(coord_sched_request(f->sched, "w-usr", 1), 0);
+    s_flush(f);
+    assert_int_equal(f->n_assigns, 0);
+    int err = 0;
+    cJSON *doc = coord_sched_status(f->sched, "cr", &err);
+    assert_non_null(doc);
+    assert_int_equal(s_worker_json_count(doc, "cr", "workers_able"), 0);
+    const char *warning = cJSON_GetStringValue(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sweeps"), "cr"), "warning"));
+    assert_non_null(warning);
+    assert_string_equal(warning, "no connected worker can run this sweep (trainer command "
+                                 "'true'; 2 workers connected)");
+    cJSON_Delete(doc);
+
+    /* an older worker announces nothing: tried, refuses, never tried again */
+    s_hello(f, "w-old", 1, NULL, 0);
+    assert_int_equal(f->n_assigns, 1);
+    assert_string_equal(f->assigns[0].worker, "w-old");
+    s_fail(f, "w-old", f->assigns[0].attempt,
+           "command 'true' not allowed on this worker (--allow-command)", "worker");
+    s_flush(f);
+    assert_int_equal(coord_sched_request(f->sched, "w-old", 1), 0);
+    s_flush(f);
+    assert_int_equal(f->n_assigns, 1);
+    coord_sched_counts_t c;
+    assert_int_equal(coord_sched_counts(f->sched, "cr", &c), 0);
+    assert_int_equal(c.retries, 0);
+    assert_int_equal(c.failed, 0);
+    assert_int_equal(s_events(f, "worker refused sweep"), 1);
+    doc = coord_sched_status(f->sched, "cr", &err);
+    cJSON *w;
+    int refused = 0;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "workers"))
+        refused += cJSON_GetArraySize(cJSON_GetObjectItem(w, "refused_sweeps"));
+    assert_int_equal(refused, 1);
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sweeps"),
+                                                            "cr"), "warning"));
+    cJSON_Delete(doc);
+
+    /* a worker whose --allow-command pattern matches argv[0] runs both trials */
+    assert_int_equal(coord_sched_hello(f->sched, "w-ok", "h", 1, 2, NULL, 0), 0);
+    assert_int_equal(coord_sched_worker_caps(f->sched, "w-ok", cmd, tru), 0);
+    assert_int_equal(coord_sched_request(f->sched, "w-ok", 2), 0);
+    s_flush(f);
+    assert_int_equal(f->n_assigns, 3);
+    assert_string_equal(f->assigns[1].worker, "w-ok");
+    assert_string_equal(f->assigns[2].worker, "w-ok");
+    assert_int_equal(f->assigns[1].trial, 0);      /* the refused trial first */
+    s_result(f, "w-ok", f->assigns[1].attempt, "COMPLETE", 0.5);
+    s_result(f, "w-ok", f->assigns[2].attempt, "COMPLETE", 0.6);
+    s_flush(f);
+    assert_int_equal(coord_sched_counts(f->sched, "cr", &c), 0);
+    assert_string_equal(c.state, "COMPLETE");
+    assert_int_equal(c.retries, 0);
+    cJSON_Delete(mlp_only);
+    cJSON_Delete(cmd);
+    cJSON_Delete(usr_bin);
+    cJSON_Delete(tru);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +904,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trainer_failure, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_nan_never_best, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_spec_change_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lost_once_wording, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_fast, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_result_rejected, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_cannot_run, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
