@@ -31,7 +31,8 @@ static void s_usage(FILE *out)
             "(limits may change) and refused when it differs.\n\n"
             "  --bind ENDPOINT     ZeroMQ endpoint to bind, e.g. tcp://*:5555\n"
             "  --db FILE           SQLite trial database (created when missing)\n"
-            "  --lease-ms MS       a silent worker is lost after MS ms (default 10000)\n"
+            "  --lease-ms MS       a silent worker is lost after MS ms (default 10000; at\n"
+            "                      least 3 heartbeats, 5 or more recommended)\n"
             "  --heartbeat-ms MS   heartbeat interval sent to workers (default 1000)\n"
             "  --exit-when-done    when every sweep is final, tell workers to exit, exit 0\n"
             "  --debug-drop-acks N test facility: record the first N results but do not\n"
@@ -168,6 +169,11 @@ int cli_cmd_coordinator(int argc, char **argv)
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    char why[256];
+    if (coord_options_check(&o, why, sizeof why)) {
+        fprintf(stderr, "sweepd coordinator: %s\n", why);
+        return CLI_EXIT_USAGE;
+    }
     sw_log_set_level(level);
     sw_log_set_ident("coordinator");
 
@@ -198,7 +204,11 @@ int cli_cmd_coordinator(int argc, char **argv)
     run_t r = {.status = CLI_EXIT_OK};
     r.coord = coord_new(loop, &o, &err);
     if (!r.coord) {
-        fprintf(stderr, "sweepd coordinator: cannot start: %s\n", sw_strerror(err));
+        /* the store logged why (another coordinator serves the file, no such directory,
+         * permission denied, ...) */
+        fprintf(stderr, "sweepd coordinator: cannot start on %s: %s\n", o.db_path,
+                err == SW_ESTATE ? "the database is in use by another coordinator"
+                : err == SW_EDB ? "cannot open the database (see above)" : sw_strerror(err));
         status = CLI_EXIT_FAILURE;
         goto out;
     }
@@ -208,12 +218,20 @@ int cli_cmd_coordinator(int argc, char **argv)
         char *name_copy = strdup(name);
         int rc = coord_add_sweep(r.coord, &specs[i], &errs);
         if (rc) {
-            fprintf(stderr, "sweepd coordinator: sweep '%s' refused: %s\n", name_copy,
-                    sw_strerror(rc));
-            for (size_t k = 0; k < errs.count; k++)
-                fprintf(stderr, "  changed: %s\n", errs.items[k]);
-            if (rc == SW_ECHANGED)
+            if (rc == SW_ECHANGED) {
+                fprintf(stderr, "sweepd coordinator: sweep '%s' refused: the database holds a "
+                        "sweep of that name with a different spec\n", name_copy);
+                for (size_t k = 0; k < errs.count; k++)
+                    fprintf(stderr, "  changed: %s\n", errs.items[k]);
                 fprintf(stderr, "  choose a new name for a different sweep\n");
+            } else if (errs.count) {
+                for (size_t k = 0; k < errs.count; k++)
+                    fprintf(stderr, "sweepd coordinator: sweep '%s' refused: %s\n", name_copy,
+                            errs.items[k]);
+            } else {
+                fprintf(stderr, "sweepd coordinator: sweep '%s' refused: %s\n", name_copy,
+                        sw_strerror(rc));
+            }
             status = rc == SW_ECHANGED || rc == SW_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
         }
         free(name_copy);

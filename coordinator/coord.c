@@ -239,8 +239,9 @@ static void s_end_turn(coord_t *self)
     size_t n = 0;
     if (coord_sched_flush(self->sched, &out, &n)) {
         self->failed = true;
-        sw_log_error("stopping: the store refused a commit; restart the coordinator to "
-                     "recover from the database");
+        const char *why = coord_db_last_error(self->db);
+        sw_log_error("database write failed: %s; stopping; the sweep resumes from the last "
+                     "commit when restarted", why ? why : "commit refused");
         if (self->started)
             uv_poll_stop(&self->poll);
         if (self->done_cb && !self->done_called) {
@@ -317,6 +318,11 @@ static void s_handle(coord_t *self, zmsg_t *m)
             s_reject(self, route, "malformed", "HELLO: worker_id must not be empty");
             goto done;
         }
+        double slots = proto_msg_number(msg, "slots", 0);
+        if (slots < 1 || slots > 1e6) {
+            s_reject(self, route, "malformed", "HELLO: slots must be at least 1");
+            goto done;
+        }
         size_t n = s_int_array(proto_msg_item(msg, "running"), ids, S_MAX_IDS);
         s_route_set(self, id, route);
         cJSON *b = cJSON_CreateObject();
@@ -325,8 +331,9 @@ static void s_handle(coord_t *self, zmsg_t *m)
         cJSON_AddStringToObject(b, "coordinator_id", self->endpoint);
         s_send_to(self, route, PROTO_WELCOME, b);
         coord_sched_hello(self->sched, id, proto_msg_string(msg, "host", ""),
-                          (int64_t)proto_msg_number(msg, "pid", 0),
-                          (int)proto_msg_number(msg, "slots", 1), ids, n);
+                          (int64_t)proto_msg_number(msg, "pid", 0), (int)slots, ids, n);
+        coord_sched_worker_caps(self->sched, id, proto_msg_item(msg, "trainers"),
+                                proto_msg_item(msg, "commands"));
         goto done;
     }
     if (cmd != PROTO_REQUEST && cmd != PROTO_HEARTBEAT && cmd != PROTO_REPORT
@@ -351,9 +358,10 @@ static void s_handle(coord_t *self, zmsg_t *m)
     case PROTO_HEARTBEAT:
         break;
     case PROTO_REPORT:
-        coord_sched_report(self->sched, wid, (int64_t)proto_msg_number(msg, "attempt", -1),
-                           (int64_t)proto_msg_number(msg, "step", 0),
-                           proto_msg_item(msg, "metrics"));
+        if (coord_sched_report(self->sched, wid, (int64_t)proto_msg_number(msg, "attempt", -1),
+                               (int64_t)proto_msg_number(msg, "step", 0),
+                               proto_msg_item(msg, "metrics")) == SW_ESTATE)
+            s_reject(self, route, "not-yours", "REPORT: attempt not assigned to this worker");
         break;
     case PROTO_RESULT: {
         int rc = coord_sched_result(self->sched, wid, (int64_t)proto_msg_number(msg, "attempt", -1),
@@ -364,6 +372,8 @@ static void s_handle(coord_t *self, zmsg_t *m)
                                     (int64_t)proto_msg_number(msg, "last_step", -1));
         if (rc == SW_EPROTO)
             s_reject(self, route, "malformed", "RESULT: state must be COMPLETE, FAILED or PRUNED");
+        else if (rc == SW_ESTATE)
+            s_reject(self, route, "not-yours", "RESULT: attempt not assigned to this worker");
         break;
     }
     case PROTO_BYE: {
@@ -469,6 +479,25 @@ static void s_on_trial(void *arg, const coord_sched_counts_t *counts)
 
 /* ---- public ---- */
 
+int coord_options_check(const coord_options_t *o, char *err, size_t errlen)
+{
+    assert(o);
+    uint64_t lease = o->lease_ms ? o->lease_ms : COORD_SCHED_LEASE_MS_DEFAULT;
+    uint64_t hb = o->heartbeat_ms ? o->heartbeat_ms : COORD_HEARTBEAT_MS_DEFAULT;
+    if (lease < COORD_LEASE_HEARTBEATS_MIN * hb) {
+        if (err && errlen)
+            snprintf(err, errlen, "--lease-ms %llu is shorter than %d heartbeats of %llu ms: "
+                     "every worker would look lost; use at least %llu (5 heartbeats or more "
+                     "recommended)", (unsigned long long)lease, COORD_LEASE_HEARTBEATS_MIN,
+                     (unsigned long long)hb,
+                     (unsigned long long)(COORD_LEASE_HEARTBEATS_MIN * hb));
+        return SW_EINVAL;
+    }
+    if (err && errlen)
+        err[0] = 0;
+    return 0;
+}
+
 coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
 {
     assert(loop && opts && opts->endpoint && opts->db_path);
@@ -529,9 +558,6 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
         free(self->endpoint);
         self->endpoint = bound;
     }
-    sw_log_notice("coordinator listening endpoint=%s db=%s lease_ms=%llu heartbeat_ms=%llu",
-                  self->endpoint, self->db_path, (unsigned long long)self->lease_ms,
-                  (unsigned long long)self->heartbeat_ms);
     return self;
 fail:
     zsock_destroy(&self->router);
@@ -593,6 +619,10 @@ int coord_start(coord_t *self)
     rc = uv_poll_start(&self->poll, UV_READABLE, s_poll_cb);
     if (rc)
         return rc;
+    /* said only now: a sweep refused by coord_add_sweep never reaches this point */
+    sw_log_notice("coordinator listening endpoint=%s db=%s lease_ms=%llu heartbeat_ms=%llu",
+                  self->endpoint, self->db_path, (unsigned long long)self->lease_ms,
+                  (unsigned long long)self->heartbeat_ms);
     uint64_t cron_ms = self->lease_ms / 4 < 250 ? self->lease_ms / 4 : 250;
     uv_timer_start(&self->heartbeat_timer, s_heartbeat_cb, self->heartbeat_ms, self->heartbeat_ms);
     uv_timer_start(&self->cron_timer, s_cron_cb, cron_ms ? cron_ms : 1, cron_ms ? cron_ms : 1);
@@ -640,6 +670,15 @@ void coord_close(coord_t *self, coord_close_cb *cb, void *arg)
     assert(self);
     if (self->closing)
         return;
+    if (!self->failed && self->started) {
+        /* read what the socket already holds (a BYE that names the attempts its worker
+         * hands back, a last RESULT) so that it is recorded: requeued now, no retry, no
+         * lease spent. Nothing new is dispatched, and the done callback is not called
+         * again from inside this call. */
+        self->done_called = true;
+        coord_sched_pause(self->sched);
+        s_pump(self);
+    }
     if (!self->failed) {
         s_end_turn(self);   /* commit whatever the turn holds */
         if (self->router)
@@ -668,6 +707,7 @@ cJSON *coord_status(coord_t *self, const char *sweep, int *err)
     cJSON *c = cJSON_GetObjectItem(doc, "coordinator");
     if (c) {
         cJSON_AddNumberToObject(c, "rejected_messages", (double)self->rejected);
+        cJSON_AddNumberToObject(c, "send_queue", (double)zlist_size(self->sendq));
         cJSON_AddStringToObject(c, "endpoint", self->endpoint);
         cJSON_AddNumberToObject(c, "lease_ms", (double)self->lease_ms);
     }

@@ -36,6 +36,7 @@
 #include "coordinator/coord_sched.h"
 
 #define COORD_HEARTBEAT_MS_DEFAULT 1000     /* ms between HEARTBEATs to each worker */
+#define COORD_LEASE_HEARTBEATS_MIN 3        /* the lease must span this many heartbeats */
 
 typedef struct coord coord_t;
 
@@ -69,11 +70,20 @@ typedef void (coord_done_cb)(coord_t *coord, void *arg);
 /* Called from the last uv_close callback, after which COORD is freed. */
 typedef void (coord_close_cb)(void *arg);
 
+/* Check OPTS before coord_new (0 values mean the defaults): the lease must be at least
+ * COORD_LEASE_HEARTBEATS_MIN heartbeat intervals, or every worker would look lost
+ * between two heartbeats. Returns 0, or SW_EINVAL with a one-line reason naming the
+ * flags in ERR (ERRLEN bytes, always terminated; ERR may be NULL). Callers treat a
+ * failure as a usage error (exit 2). */
+int coord_options_check(const coord_options_t *o, char *err, size_t errlen);
+
 /* New coordinator on LOOP (borrowed; must outlive it) with OPTS: opens (or creates) the
  * store, rebuilds the scheduler from it, and binds the ROUTER socket. Nothing runs
  * until coord_start(). Returns the coordinator (caller owns; release with coord_close)
- * or NULL with *ERR: SW_EDB (store), SW_EINVAL (bad endpoint or cannot bind; logged),
- * SW_ENOMEM. */
+ * or NULL with *ERR: SW_ESTATE (another coordinator serves OPTS->db_path: logged as
+ * "database X is served by another coordinator (pid N on host H); stop it first";
+ * nothing written), SW_EDB (store; the cause is logged), SW_EINVAL (bad endpoint or
+ * cannot bind; logged), SW_ENOMEM. */
 coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err);
 
 /* Serve the sweep *SPEC_P (consumed whatever the result; validated by the caller):
@@ -87,7 +97,8 @@ void coord_set_done_cb(coord_t *self, coord_done_cb *cb, void *arg);
 /* Start watching the socket and the timers. 0 or a negative libuv error. */
 int coord_start(coord_t *self);
 
-/* Commit, stop serving, close the socket and the store, and free SELF in the last
+/* Read what the socket already holds (a worker's BYE, a last RESULT), commit, stop
+ * serving, close the socket and the store, and free SELF in the last
  * uv_close callback, which then calls CB(ARG) (CB may be NULL). Workers are not told
  * (they reconnect to the next coordinator). Safe to call from any coord callback;
  * a second call does nothing. */
