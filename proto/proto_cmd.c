@@ -27,7 +27,8 @@ static const proto_cmd_info_t s_cmds[PROTO_CMD_COUNT] = {
     [PROTO_HELLO] = {PROTO_HELLO, "HELLO", W2C, {
         {"worker_id", PROTO_TYPE_STR, REQ}, {"host", PROTO_TYPE_STR, REQ},
         {"pid", PROTO_TYPE_INT, REQ}, {"slots", PROTO_TYPE_INT, REQ},
-        {"trainers", PROTO_TYPE_STRS, OPT}, {"running", PROTO_TYPE_INTS, OPT}, {NULL, 0, 0}}},
+        {"trainers", PROTO_TYPE_STRS, OPT}, {"commands", PROTO_TYPE_STRS, OPT},
+        {"running", PROTO_TYPE_INTS, OPT}, {NULL, 0, 0}}},
     [PROTO_WELCOME] = {PROTO_WELCOME, "WELCOME", C2W, {
         {"heartbeat_ms", PROTO_TYPE_INT, REQ}, {"lease_ms", PROTO_TYPE_INT, REQ},
         {"coordinator_id", PROTO_TYPE_STR, OPT}, {NULL, 0, 0}}},

@@ -177,6 +177,7 @@ static void test_session_result_until_ack(void **state)
     assert_int_equal(proto_msg_int(m, "slots", 0), 1);
     assert_int_equal(proto_msg_int(m, "pid", 0), getpid());
     s_assert_ids(m, "trainers", "[\"command\"]");
+    s_assert_ids(m, "commands", "[\"/bin/sh\"]");
     s_assert_ids(m, "running", "[]");
     proto_msg_destroy(&m);
     s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 200, \"lease_ms\": 2000}");
@@ -211,7 +212,11 @@ static void test_session_result_until_ack(void **state)
     assert_int_equal(wrk_unacked(fx->wrk), 1);
 
     /* The coordinator forgot us: HELLO lists the unacknowledged attempt, the RESULT is
-     * sent again after WELCOME. */
+     * sent again after WELCOME. Several INVALIDs in a row (one per message the worker
+     * had sent) get one HELLO, not one each: the next message after HELLO is the
+     * RESULT that follows WELCOME. */
+    s_send(fx, PROTO_INVALID, "{\"reason\": \"unknown worker\"}");
+    s_send(fx, PROTO_INVALID, "{\"reason\": \"unknown worker\"}");
     s_send(fx, PROTO_INVALID, "{\"reason\": \"unknown worker\"}");
     m = s_expect(fx, PROTO_HELLO);
     s_assert_ids(m, "running", "[7]");

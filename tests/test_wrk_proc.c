@@ -240,6 +240,21 @@ static void test_malformed_line(void **state)
     assert_string_equal(fx->error, "malformed report line 1: metric 'acc' is not a number");
 }
 
+/* Two "final" lines: not "the last one wins" but a malformed report, FAILED with the
+ * reason; the trainer is stopped. */
+static void test_second_final_line(void **state)
+{
+    fx_t *fx = *state;
+    s_run(fx,
+          "echo '{\"final\": true, \"metrics\": {\"val_accuracy\": 0.5}}' >&3\n"
+          "echo '{\"final\": true, \"metrics\": {\"val_accuracy\": 0.9}}' >&3\n",
+          ASSIGN(), 200);
+    assert_int_equal(fx->state, WRK_PROC_FAILED);
+    assert_string_equal(fx->error, "malformed report line 2: a second \"final\" line (one final "
+                                   "report per attempt)");
+    assert_string_equal(fx->kind, "trainer");
+}
+
 /* True once PID has terminated (gone or a zombie): the process may still be in the
  * middle of exiting when the pipes it held reach EOF (the kernel closes its files before
  * it becomes a zombie), so wait for its pidfd to become readable, which the kernel
@@ -381,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_final_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_kills_process_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_term_ignored_then_sigkill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_and_prune, setup, teardown),

@@ -329,6 +329,11 @@ static void s_send_hello(wrk_t *self)
     }
     if (self->allow && self->allow[0])
         cJSON_AddItemToArray(trainers, cJSON_CreateString("command"));
+    /* the --allow-command patterns: the coordinator sends a command sweep only to the
+     * workers whose patterns match its argv[0] */
+    cJSON *commands = cJSON_AddArrayToObject(body, "commands");
+    for (char **p = self->allow; p && *p; p++)
+        cJSON_AddItemToArray(commands, cJSON_CreateString(*p));
     cJSON *running = cJSON_AddArrayToObject(body, "running");
     for (s_attempt_t *a = self->attempts; a; a = a->next)
         if (!a->cancelled)
@@ -626,6 +631,15 @@ static void s_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
         wrk_stop(self, proto_msg_string(msg, "reason", "coordinator shutdown"));
         break;
     case PROTO_INVALID:
+        /* One HELLO per INVALID burst: every message sent before the coordinator learnt
+         * of us is answered INVALID, but only the first needs a HELLO. Until WELCOME
+         * answers it, further INVALIDs are for messages sent before it (one pipe keeps
+         * order both ways), so they are dropped. If the HELLO is lost, liveness
+         * reconnects and says HELLO on the new socket. */
+        if (!self->welcomed) {
+            sw_log_debug("INVALID while waiting for WELCOME, ignored");
+            break;
+        }
         sw_log_notice("coordinator does not know this worker, saying HELLO again reason=%s",
                       proto_msg_string(msg, "reason", "-"));
         self->welcomed = false;

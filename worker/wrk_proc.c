@@ -649,7 +649,9 @@ static void s_handle_line(wrk_proc_t *self, const char *line, size_t len)
             self->error_line = strdup(error->valuestring);
         }
     } else if (cJSON_IsTrue(final)) {
-        if (s_check_metrics(metrics, why, sizeof why)) {
+        if (self->final_metrics) {
+            s_malformed(self, "a second \"final\" line (one final report per attempt)");
+        } else if (s_check_metrics(metrics, why, sizeof why)) {
             s_malformed(self, why);
         } else {
             cJSON_Delete(self->final_metrics);
