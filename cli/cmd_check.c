@@ -445,10 +445,11 @@ int cli_cmd_check(int argc, char **argv)
             printf("problem: %s\n", p->valuestring);
         if (r.n_problems > S_MAX_SHOWN)
             printf("problem: ... and %lld more\n", (long long)(r.n_problems - S_MAX_SHOWN));
-        printf("check %s: integrity_check %s, %lld sweeps, %lld trials, %lld attempts "
+        printf("check %s: integrity_check %s, %lld sweep%s, %lld trial%s, %lld attempt%s "
                "(%lld complete, %lld running, %lld lost, %lld failed)",
                r.n_problems ? "FAILED" : "ok", integrity, (long long)sc.sweeps,
-               (long long)r.trials, (long long)r.attempts, (long long)r.complete,
+               sc.sweeps == 1 ? "" : "s", (long long)r.trials, r.trials == 1 ? "" : "s",
+               (long long)r.attempts, r.attempts == 1 ? "" : "s", (long long)r.complete,
                (long long)r.running, (long long)r.lost, (long long)r.failed);
         if (acked)
             printf(", %lld acknowledged results recorded", (long long)n_acked);

@@ -113,6 +113,8 @@ static void s_print_human(const cJSON *doc)
         printf("\n");
         if (*s_str(sw, "reason"))
             printf("  reason   %s\n", s_str(sw, "reason"));
+        if (*s_str(sw, "warning"))
+            printf("  warning  %s\n", s_str(sw, "warning"));
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(sw, "trials");
         printf("  trials   pending %.0f  running %.0f  complete %.0f  pruned %.0f  failed %.0f"
                "  cancelled %.0f", s_num(t, "PENDING"), s_num(t, "RUNNING"),
@@ -179,7 +181,14 @@ static void s_print_human(const cJSON *doc)
                 printf(" fold %.0f", s_num(a, "fold"));
             printf(")");
         }
-        printf("%s\n", k ? "" : "-");
+        printf("%s", k ? "" : "-");
+        const cJSON *refused = cJSON_GetObjectItemCaseSensitive(w, "refused_sweeps");
+        if (cJSON_GetArraySize(refused) > 0) {
+            printf("  cannot run:");
+            cJSON_ArrayForEach(a, refused)
+                printf(" %s", cJSON_GetStringValue(a) ? cJSON_GetStringValue(a) : "?");
+        }
+        printf("\n");
     }
     const cJSON *counts = cJSON_GetObjectItemCaseSensitive(doc, "event_counts");
     if (cJSON_GetArraySize(counts) > 0) {
