@@ -5,8 +5,9 @@
  *  parameter domains (membership, grid values), the activity of conditional
  *  parameters, the grid's enumeration order, and the canonical text that
  *  identifies a sweep across restarts. It does not check the inside of the mlp
- *  trainer object (the trainer module's trn_config_check does), nor pruner and
- *  sampler options (their modules do).
+ *  trainer object (the trainer module's trn_config_check does). The pruner and
+ *  sampler options are checked here (sw_spec_pruner_options, sw_spec_tpe_options)
+ *  and read through the same functions by coord_pruner and coord_tpe.
  *
  *  Validation never stops at the first fault: every check that can still be
  *  made is made, so the user fixes a spec in one pass. Checks that depend on a
@@ -76,6 +77,23 @@ static void s_err(s_ctx_t *c, const char *path, const char *fmt, ...)
         sw_errs_add(c->errs, "%s: %s: %s", c->origin, path, msg);
     else
         sw_errs_add(c->errs, "%s: %s", path, msg);
+}
+
+/* Forward the complete messages of E ("pruner.KEY: reason"), each counted as a
+ * fault, prefixed with the origin like every other message. */
+static void s_forward(s_ctx_t *c, const sw_errs_t *e)
+{
+    for (size_t i = 0; i < e->count; i++) {
+        c->n++;
+        if (!c->errs)
+            continue;
+        if (c->origin)
+            sw_errs_add(c->errs, "%s: %s", c->origin, e->items[i]);
+        else
+            sw_errs_add(c->errs, "%s", e->items[i]);
+    }
+    if (e->count == 0)
+        c->n++;     /* a fault without a message cannot happen; count it anyway */
 }
 
 /* PREFIX.KEY into BUF (just KEY at the root); keys are cut at 128 bytes. */
@@ -1400,7 +1418,21 @@ sw_spec_t *sw_spec_parse(const char *text, size_t len, const char *origin, sw_er
     s_parse_cv(&c, spec, cJSON_GetObjectItemCaseSensitive(root, "cv"));
     s_parse_limits(&c, spec, cJSON_GetObjectItemCaseSensitive(root, "limits"));
     spec->pruner = s_parse_typed_object(&c, "pruner", cJSON_GetObjectItemCaseSensitive(root, "pruner"));
+    if (spec->pruner) {
+        sw_pruner_opts_t po;
+        sw_errs_t e = {0};
+        if (sw_spec_pruner_options(spec->pruner, spec->metric, spec->direction, &po, &e) < 0)
+            s_forward(&c, &e);
+        sw_errs_clear(&e);
+    }
     spec->sampler = s_parse_typed_object(&c, "sampler", cJSON_GetObjectItemCaseSensitive(root, "sampler"));
+    if (spec->sampler) {
+        sw_tpe_opts_t to;
+        sw_errs_t e = {0};
+        if (sw_spec_tpe_options(spec->sampler, &to, &e) < 0)
+            s_forward(&c, &e);
+        sw_errs_clear(&e);
+    }
     s_parse_trainer(&c, spec, cJSON_GetObjectItemCaseSensitive(root, "trainer"), params_ok);
 
 done:
@@ -1494,4 +1526,244 @@ int sw_spec_diff(const sw_spec_t *a, const sw_spec_t *b, bool ignore_limits, sw_
     if (a->canonical && b->canonical && !strcmp(a->canonical, b->canonical))
         return 0;
     return s_diff(a->root, b->root, "", ignore_limits, diffs);
+}
+
+/* ---------------------------------------------------------------------------
+ *  Pruner and sampler options (sw_spec_pruner_options, sw_spec_tpe_options)
+ */
+
+/* Whether KEY is in the NULL-terminated LIST (LIST may be NULL). */
+static bool s_in(const char *key, const char *const *list)
+{
+    for (int i = 0; list && list[i]; i++)
+        if (!strcmp(key, list[i]))
+            return true;
+    return false;
+}
+
+/* Number option KEY of object O (absent: *OUT unchanged). INTEGER: integral and
+ * <= 1e9; the bound is MIN, open (>) or closed (>=). */
+static bool s_opt_num(sw_errs_t *errs, const char *obj, const cJSON *o, const char *key,
+                      double min, bool integer, bool min_open, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return true;
+    bool ok = cJSON_IsNumber(v) && isfinite(v->valuedouble)
+              && (min_open ? v->valuedouble > min : v->valuedouble >= min)
+              && (!integer || (v->valuedouble == floor(v->valuedouble) && v->valuedouble <= 1e9));
+    if (!ok) {
+        if (errs)
+            sw_errs_add(errs, "%s.%s: must be %s %s %g", obj, key,
+                        integer ? "an integer" : "a number", min_open ? ">" : ">=", min);
+        return false;
+    }
+    *out = v->valuedouble;
+    return true;
+}
+
+static bool s_opt_int(sw_errs_t *errs, const char *obj, const cJSON *o, const char *key, int min,
+                      int *out)
+{
+    double d = *out;
+    bool ok = s_opt_num(errs, obj, o, key, min, true, false, &d);
+    *out = (int)d;
+    return ok;
+}
+
+static bool s_opt_bool(sw_errs_t *errs, const char *obj, const cJSON *o, const char *key, bool *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return true;
+    if (!cJSON_IsBool(v)) {
+        if (errs)
+            sw_errs_add(errs, "%s.%s: must be true or false", obj, key);
+        return false;
+    }
+    *out = cJSON_IsTrue(v);
+    return true;
+}
+
+int sw_spec_pruner_options(const cJSON *o, const char *objective_metric,
+                           sw_direction_t objective_direction, sw_pruner_opts_t *out,
+                           sw_errs_t *errs)
+{
+    memset(out, 0, sizeof *out);
+    out->type = SW_PRUNER_NONE;
+    out->metric = objective_metric;
+    out->direction = objective_direction;
+    out->n_startup_trials = 5;
+    out->interval_steps = 1;
+    out->min_resource = 1;
+    out->reduction_factor = 3;
+    if (!o)
+        return 0;
+    if (!cJSON_IsObject(o)) {
+        if (errs)
+            sw_errs_add(errs, "pruner: must be an object");
+        return SW_EINVAL;
+    }
+    static const char *const common[] = {"type", "metric", "direction", "folds", NULL};
+    static const char *const median[] = {"n_startup_trials", "n_warmup_steps", "interval_steps", NULL};
+    static const char *const asha[] = {"min_resource", "min_step", "reduction_factor", "max_resource",
+                                       "min_early_stopping_rate", "n_startup_trials", NULL};
+    static const char *const hyper[] = {"min_resource", "min_step", "reduction_factor", "max_resource",
+                                        "n_startup_trials", NULL};
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    const char *ty = cJSON_IsString(type) ? type->valuestring : "";
+    const char *const *own = NULL;
+    if (!strcmp(ty, "none")) {
+        out->type = SW_PRUNER_NONE;
+    } else if (!strcmp(ty, "median")) {
+        out->type = SW_PRUNER_MEDIAN;
+        own = median;
+    } else if (!strcmp(ty, "asha")) {
+        out->type = SW_PRUNER_ASHA;
+        own = asha;
+    } else if (!strcmp(ty, "hyperband")) {
+        out->type = SW_PRUNER_HYPERBAND;
+        own = hyper;
+    } else {
+        if (errs)
+            sw_errs_add(errs, "pruner.type: must be \"none\", \"median\", \"asha\" or \"hyperband\"");
+        return SW_EINVAL;
+    }
+    bool ok = true;
+    for (const cJSON *it = o->child; it; it = it->next) {
+        const char *k = it->string ? it->string : "";
+        if (!s_in(k, common) && !s_in(k, own)) {
+            if (errs)
+                sw_errs_add(errs, "pruner.%s: unknown option for the %s pruner", k, ty);
+            ok = false;
+        }
+    }
+    if (out->type != SW_PRUNER_MEDIAN && !cJSON_GetObjectItemCaseSensitive(o, "n_startup_trials"))
+        out->n_startup_trials = 0;     /* rungs need no startup unless asked */
+    ok &= s_opt_int(errs, "pruner", o, "n_startup_trials", 0, &out->n_startup_trials);
+    ok &= s_opt_int(errs, "pruner", o, "n_warmup_steps", 0, &out->n_warmup_steps);
+    ok &= s_opt_int(errs, "pruner", o, "interval_steps", 1, &out->interval_steps);
+    ok &= s_opt_num(errs, "pruner", o, "min_step", 0, false, true, &out->min_resource);
+    ok &= s_opt_num(errs, "pruner", o, "min_resource", 0, false, true, &out->min_resource);
+    ok &= s_opt_num(errs, "pruner", o, "reduction_factor", 1, false, true, &out->reduction_factor);
+    bool max_ok = s_opt_num(errs, "pruner", o, "max_resource", 0, false, true, &out->max_resource);
+    ok &= max_ok;
+    ok &= s_opt_int(errs, "pruner", o, "min_early_stopping_rate", 0, &out->min_early_stopping_rate);
+    if (out->type == SW_PRUNER_HYPERBAND && !cJSON_GetObjectItemCaseSensitive(o, "max_resource")) {
+        if (errs)
+            sw_errs_add(errs, "pruner.max_resource: required field is missing");
+        ok = false;
+    }
+    if (ok && out->max_resource > 0 && out->max_resource < out->min_resource) {
+        if (errs)
+            sw_errs_add(errs, "pruner.max_resource: must be >= min_resource");
+        ok = false;
+    }
+    ok &= s_opt_bool(errs, "pruner", o, "folds", &out->folds);
+    const cJSON *metric = cJSON_GetObjectItemCaseSensitive(o, "metric");
+    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(o, "direction");
+    bool metric_ok = true;
+    if (metric && (!cJSON_IsString(metric) || !*metric->valuestring)) {
+        if (errs)
+            sw_errs_add(errs, "pruner.metric: must be a non-empty string");
+        ok = metric_ok = false;
+    } else if (metric) {
+        out->metric = metric->valuestring;
+    }
+    bool dir_ok = true;
+    if (dir && (!cJSON_IsString(dir) || (strcmp(dir->valuestring, "minimize")
+                                         && strcmp(dir->valuestring, "maximize")))) {
+        if (errs)
+            sw_errs_add(errs, "pruner.direction: must be \"minimize\" or \"maximize\"");
+        ok = dir_ok = false;
+    } else if (dir) {
+        out->direction = !strcmp(dir->valuestring, "maximize") ? SW_DIR_MAXIMIZE : SW_DIR_MINIMIZE;
+    }
+    bool own_metric = metric && metric_ok && objective_metric && strcmp(out->metric, objective_metric);
+    if (own_metric && !dir) {
+        if (errs)
+            sw_errs_add(errs, "pruner.direction: required when pruner.metric (\"%s\") is not the "
+                        "objective's metric (\"%s\")", out->metric, objective_metric);
+        ok = false;
+    }
+    if (!own_metric && objective_metric && metric_ok && dir && dir_ok
+        && out->direction != objective_direction) {
+        if (errs)
+            sw_errs_add(errs, "pruner.direction: must match objective.direction when the pruner "
+                        "monitors the objective's metric");
+        ok = false;
+    }
+    return ok ? 0 : SW_EINVAL;
+}
+
+/* The default number of EI candidates (docs/SAMPLERS.md: chosen on tuning seeds). */
+#define S_TPE_N_EI_DEFAULT 24
+
+int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
+{
+    memset(out, 0, sizeof *out);
+    out->n_startup_trials = 10;
+    out->n_ei_candidates = S_TPE_N_EI_DEFAULT;
+    out->gamma = 0.1;
+    out->prior_weight = 1.0;
+    out->constant_liar = true;
+    out->estimator = SW_TPE_OPTUNA31;
+    if (!o)
+        return 0;
+    if (!cJSON_IsObject(o)) {
+        if (errs)
+            sw_errs_add(errs, "sampler: must be an object");
+        return SW_EINVAL;
+    }
+    static const char *const keys[] = {"type", "n_startup_trials", "n_ei_candidates", "gamma",
+                                       "prior_weight", "multivariate", "constant_liar",
+                                       "consider_endpoints", "estimator", NULL};
+    bool ok = true;
+    for (const cJSON *it = o->child; it; it = it->next) {
+        const char *k = it->string ? it->string : "";
+        if (!s_in(k, keys)) {
+            if (errs)
+                sw_errs_add(errs, "sampler.%s: unknown option for the tpe sampler (known: type, "
+                            "n_startup_trials, n_ei_candidates, gamma, prior_weight, multivariate, "
+                            "constant_liar, consider_endpoints, estimator)", k);
+            ok = false;
+        }
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "tpe")) {
+        if (errs)
+            sw_errs_add(errs, "sampler.type: must be \"tpe\" for the tpe sampler");
+        ok = false;
+    }
+    ok &= s_opt_int(errs, "sampler", o, "n_startup_trials", 0, &out->n_startup_trials);
+    ok &= s_opt_int(errs, "sampler", o, "n_ei_candidates", 1, &out->n_ei_candidates);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "gamma");
+    if (v && (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 1))) {
+        if (errs)
+            sw_errs_add(errs, "sampler.gamma: must be a number > 0 and <= 1");
+        ok = false;
+    } else if (v) {
+        out->gamma = v->valuedouble;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(o, "prior_weight");
+    if (v && (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || !isfinite(v->valuedouble))) {
+        if (errs)
+            sw_errs_add(errs, "sampler.prior_weight: must be a finite number > 0");
+        ok = false;
+    } else if (v) {
+        out->prior_weight = v->valuedouble;
+    }
+    ok &= s_opt_bool(errs, "sampler", o, "multivariate", &out->multivariate);
+    ok &= s_opt_bool(errs, "sampler", o, "constant_liar", &out->constant_liar);
+    ok &= s_opt_bool(errs, "sampler", o, "consider_endpoints", &out->consider_endpoints);
+    v = cJSON_GetObjectItemCaseSensitive(o, "estimator");
+    if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "optuna3.1")
+                                     && strcmp(v->valuestring, "optuna4")))) {
+        if (errs)
+            sw_errs_add(errs, "sampler.estimator: must be \"optuna3.1\" or \"optuna4\"");
+        ok = false;
+    } else if (v) {
+        out->estimator = !strcmp(v->valuestring, "optuna3.1") ? SW_TPE_OPTUNA31 : SW_TPE_OPTUNA4;
+    }
+    return ok ? 0 : SW_EINVAL;
 }

@@ -165,4 +165,77 @@ bool sw_param_contains(const sw_param_t *param, const cJSON *value);
  * Caller frees; NULL on OOM. */
 char *sw_json_canonical(const cJSON *value);
 
+/* ---------------------------------------------------------------------------
+ *  Pruner and sampler options: the one place their rules live. sw_spec_parse()
+ *  runs both on the spec's "pruner" and "sampler" objects, and coord_pruner_new()
+ *  and coord_tpe_new() read their settings through the same two functions, so a
+ *  spec that parses always builds its pruner and sampler.
+ */
+
+typedef enum {
+    SW_PRUNER_NONE,
+    SW_PRUNER_MEDIAN,
+    SW_PRUNER_ASHA,
+    SW_PRUNER_HYPERBAND
+} sw_pruner_type_t;
+
+/* Parsed "pruner" object (docs/SAMPLERS.md, coordinator/coord_pruner.h). */
+typedef struct {
+    sw_pruner_type_t type;
+    const char *metric;         /* monitored metric (borrowed: from the pruner object,
+                                   or OBJECTIVE_METRIC when absent) */
+    sw_direction_t direction;   /* its direction */
+    bool folds;                 /* fold pruning */
+    int n_startup_trials;       /* median: 5; asha, hyperband: 0 unless given */
+    int n_warmup_steps;         /* median: 0 */
+    int interval_steps;         /* median: 1 */
+    double min_resource;        /* asha, hyperband: 1 (alias min_step), > 0 */
+    double reduction_factor;    /* asha, hyperband: 3, > 1 */
+    double max_resource;        /* asha: 0 = unbounded; hyperband: required; >= min */
+    int min_early_stopping_rate;/* asha: 0 */
+} sw_pruner_opts_t;
+
+/* Read the pruner object PRUNER (NULL: type none) of a sweep whose objective is
+ * OBJECTIVE_METRIC (borrowed) with OBJECTIVE_DIRECTION into *OUT (defaults first,
+ * then the given fields). Rules: "type" one of none, median, asha, hyperband; only
+ * the options of that type (plus metric, direction, folds); n_startup_trials and
+ * n_warmup_steps integers >= 0; interval_steps an integer >= 1; min_resource (or
+ * min_step) a number > 0; reduction_factor a number > 1; max_resource a number > 0
+ * and >= min_resource (required for hyperband); min_early_stopping_rate an integer
+ * >= 0; folds a boolean; metric a non-empty string; direction "minimize" or
+ * "maximize", required when metric is not the objective's and equal to the
+ * objective's when it is. Returns 0, or SW_EINVAL after appending one
+ * "pruner.KEY: reason" message per fault to ERRS (may be NULL), e.g.
+ * "pruner.reduction_factor: must be a number > 1". */
+int sw_spec_pruner_options(const cJSON *pruner, const char *objective_metric,
+                           sw_direction_t objective_direction, sw_pruner_opts_t *out,
+                           sw_errs_t *errs);
+
+/* TPE's kernel-density estimator variant. */
+typedef enum {
+    SW_TPE_OPTUNA31,            /* "optuna3.1": Optuna 3.1's _ParzenEstimator */
+    SW_TPE_OPTUNA4              /* "optuna4": Optuna 4's (prior outside the bandwidth
+                                   neighbours, normalised densities) */
+} sw_tpe_estimator_t;
+
+/* Parsed "sampler" object of the tpe method (docs/SAMPLERS.md has each default). */
+typedef struct {
+    int n_startup_trials;       /* 10; integer >= 0 */
+    int n_ei_candidates;        /* integer >= 1 */
+    double gamma;               /* 0.1; (0, 1] */
+    double prior_weight;        /* 1.0; finite > 0 */
+    bool multivariate;          /* false */
+    bool constant_liar;         /* true */
+    bool consider_endpoints;    /* false */
+    sw_tpe_estimator_t estimator;
+} sw_tpe_opts_t;
+
+/* Read the sampler object SAMPLER (NULL: every default) into *OUT. Rules: "type"
+ * must be "tpe"; no other keys than those of sw_tpe_opts_t; each in its range
+ * above; booleans are JSON booleans; estimator "optuna3.1" or "optuna4".
+ * Returns 0, or SW_EINVAL after appending one "sampler.KEY: reason" message per
+ * fault to ERRS (may be NULL), e.g. "sampler.n_ei_candidates: must be an integer
+ * >= 1". */
+int sw_spec_tpe_options(const cJSON *sampler, sw_tpe_opts_t *out, sw_errs_t *errs);
+
 #endif

@@ -67,167 +67,31 @@ struct coord_pruner {
     s_vec_t rung[S_MAX_BRACKETS][S_MAX_RUNGS];
 };
 
-/* ---------------------------------------------------------------------------
- *  Options
- */
-
-static bool s_num(sw_errs_t *errs, const cJSON *o, const char *key, double min, bool integer,
-                  bool min_open, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        return true;
-    bool ok = cJSON_IsNumber(v) && isfinite(v->valuedouble)
-              && (min_open ? v->valuedouble > min : v->valuedouble >= min)
-              && (!integer || (v->valuedouble == floor(v->valuedouble) && v->valuedouble <= 1e9));
-    if (!ok) {
-        if (errs)
-            sw_errs_add(errs, "pruner.%s: must be %s %s %g", key, integer ? "an integer" : "a number",
-                        min_open ? ">" : ">=", min);
-        return false;
-    }
-    *out = v->valuedouble;
-    return true;
-}
-
-static bool s_options(coord_pruner_t *self, const cJSON *o, sw_errs_t *errs)
-{
-    if (!o)
-        return true;
-    if (!cJSON_IsObject(o)) {
-        if (errs)
-            sw_errs_add(errs, "pruner: must be an object");
-        return false;
-    }
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-    const char *ty = cJSON_IsString(type) ? type->valuestring : "";
-    static const char *const common[] = {"type", "metric", "direction", "folds", NULL};
-    static const char *const median[] = {"n_startup_trials", "n_warmup_steps", "interval_steps", NULL};
-    static const char *const asha[] = {"min_resource", "min_step", "reduction_factor", "max_resource",
-                                       "min_early_stopping_rate", "n_startup_trials", NULL};
-    static const char *const hyper[] = {"min_resource", "min_step", "reduction_factor", "max_resource",
-                                        "n_startup_trials", NULL};
-    const char *const *own;
-    if (!strcmp(ty, "none")) {
-        self->type = S_NONE;
-        own = NULL;
-    } else if (!strcmp(ty, "median")) {
-        self->type = S_MEDIAN;
-        own = median;
-    } else if (!strcmp(ty, "asha")) {
-        self->type = S_ASHA;
-        own = asha;
-    } else if (!strcmp(ty, "hyperband")) {
-        self->type = S_HYPERBAND;
-        own = hyper;
-    } else {
-        if (errs)
-            sw_errs_add(errs, "pruner.type: must be \"none\", \"median\", \"asha\" or \"hyperband\"");
-        return false;
-    }
-    bool ok = true;
-    for (const cJSON *it = o->child; it; it = it->next) {
-        bool known = false;
-        for (int i = 0; common[i]; i++)
-            known |= !strcmp(it->string, common[i]);
-        for (int i = 0; own && own[i]; i++)
-            known |= !strcmp(it->string, own[i]);
-        if (!known) {
-            if (errs)
-                sw_errs_add(errs, "pruner.%s: unknown option for the %s pruner", it->string, ty);
-            ok = false;
-        }
-    }
-    double d;
-    d = self->n_startup;
-    ok &= s_num(errs, o, "n_startup_trials", 0, true, false, &d);
-    self->n_startup = (int)d;
-    d = self->n_warmup;
-    ok &= s_num(errs, o, "n_warmup_steps", 0, true, false, &d);
-    self->n_warmup = (int)d;
-    d = self->interval;
-    ok &= s_num(errs, o, "interval_steps", 1, true, false, &d);
-    self->interval = (int)d;
-    ok &= s_num(errs, o, "min_step", 0, false, true, &self->min_r);
-    ok &= s_num(errs, o, "min_resource", 0, false, true, &self->min_r);
-    ok &= s_num(errs, o, "reduction_factor", 2, true, false, &self->eta);
-    ok &= s_num(errs, o, "max_resource", 0, false, true, &self->max_r);
-    d = self->min_esr;
-    ok &= s_num(errs, o, "min_early_stopping_rate", 0, true, false, &d);
-    self->min_esr = (int)d;
-    if (self->type == S_HYPERBAND && !cJSON_GetObjectItemCaseSensitive(o, "max_resource")) {
-        if (errs)
-            sw_errs_add(errs, "pruner.max_resource: required field is missing");
-        ok = false;
-    }
-    if (ok && self->max_r > 0 && self->max_r < self->min_r) {
-        if (errs)
-            sw_errs_add(errs, "pruner.max_resource: must be >= min_resource");
-        ok = false;
-    }
-    const cJSON *folds = cJSON_GetObjectItemCaseSensitive(o, "folds");
-    if (folds && !cJSON_IsBool(folds)) {
-        if (errs)
-            sw_errs_add(errs, "pruner.folds: must be true or false");
-        ok = false;
-    }
-    self->folds = cJSON_IsTrue(folds);
-    const cJSON *metric = cJSON_GetObjectItemCaseSensitive(o, "metric");
-    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(o, "direction");
-    if (metric && (!cJSON_IsString(metric) || !*metric->valuestring)) {
-        if (errs)
-            sw_errs_add(errs, "pruner.metric: must be a non-empty string");
-        ok = false;
-    } else if (metric) {
-        self->metric = metric->valuestring;
-    }
-    if (dir && (!cJSON_IsString(dir) || (strcmp(dir->valuestring, "minimize")
-                                         && strcmp(dir->valuestring, "maximize")))) {
-        if (errs)
-            sw_errs_add(errs, "pruner.direction: must be \"minimize\" or \"maximize\"");
-        ok = false;
-    } else if (dir) {
-        self->maximize = !strcmp(dir->valuestring, "maximize");
-    }
-    if (metric && cJSON_IsString(metric) && strcmp(self->metric, self->spec->metric) && !dir) {
-        if (errs)
-            sw_errs_add(errs, "pruner.direction: required when pruner.metric (\"%s\") is not the "
-                        "objective's metric (\"%s\")", self->metric, self->spec->metric);
-        ok = false;
-    }
-    if (!metric && dir && self->maximize != (self->spec->direction == SW_DIR_MAXIMIZE)) {
-        if (errs)
-            sw_errs_add(errs, "pruner.direction: must match objective.direction when the pruner "
-                        "monitors the objective's metric");
-        ok = false;
-    }
-    return ok;
-}
-
 coord_pruner_t *coord_pruner_new(const sw_spec_t *spec, sw_errs_t *errs)
 {
     assert(spec);
+    /* The rules live in sw_spec (one copy): a spec that parsed passes here too. */
+    sw_pruner_opts_t o;
+    if (sw_spec_pruner_options(spec->pruner, spec->metric, spec->direction, &o, errs) < 0)
+        return NULL;
     coord_pruner_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->spec = spec;
-    self->type = S_NONE;
-    self->metric = spec->metric;
-    self->maximize = spec->direction == SW_DIR_MAXIMIZE;
-    self->n_startup = 5;
-    self->n_warmup = 0;
-    self->interval = 1;
-    self->min_r = 1;
-    self->eta = 3;
-    if (!s_options(self, spec->pruner, errs)) {
-        free(self);
-        return NULL;
-    }
-    if (self->type == S_ASHA)
-        self->n_startup = cJSON_GetObjectItemCaseSensitive(spec->pruner, "n_startup_trials") ? self->n_startup : 0;
+    self->type = o.type == SW_PRUNER_MEDIAN ? S_MEDIAN : o.type == SW_PRUNER_ASHA ? S_ASHA
+               : o.type == SW_PRUNER_HYPERBAND ? S_HYPERBAND : S_NONE;
+    self->metric = o.metric;
+    self->maximize = o.direction == SW_DIR_MAXIMIZE;
+    self->n_startup = o.n_startup_trials;
+    self->n_warmup = o.n_warmup_steps;
+    self->interval = o.interval_steps;
+    self->min_r = o.min_resource;
+    self->eta = o.reduction_factor;
+    self->max_r = o.max_resource;
+    self->min_esr = o.min_early_stopping_rate;
+    self->folds = o.folds;
     self->n_brackets = 1;
     if (self->type == S_HYPERBAND) {
-        self->n_startup = cJSON_GetObjectItemCaseSensitive(spec->pruner, "n_startup_trials") ? self->n_startup : 0;
         int b = (int)floor(log(self->max_r / self->min_r) / log(self->eta) + 1e-9) + 1;
         self->n_brackets = b < 1 ? 1 : b > S_MAX_BRACKETS ? S_MAX_BRACKETS : b;
     }
@@ -443,7 +307,7 @@ static bool s_asha_prune(coord_pruner_t *self, int bracket, int64_t step, double
             return false;
         memcpy(c, rv->v, rv->n * sizeof *c);
         qsort(c, rv->n, sizeof *c, s_cmp);
-        long idx = (long)(rv->n / (size_t)self->eta) - 1;
+        long idx = (long)floor((double)rv->n / self->eta) - 1;   /* eta may be real */
         if (idx < 0)
             idx = 0;
         bool promotable = key <= c[idx];

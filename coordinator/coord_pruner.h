@@ -62,7 +62,9 @@ typedef enum {
 } coord_pruner_outcome_t;
 
 /* New pruner for SPEC (borrowed: must outlive the pruner), from spec->pruner (NULL:
- * type none). Returns the pruner (caller owns; coord_pruner_destroy) or NULL when
+ * type none), read through sw_spec_pruner_options() (common/sw_spec.h: the one copy
+ * of the rules, which sw_spec_parse applies too; reduction_factor may be any number
+ * > 1). Returns the pruner (caller owns; coord_pruner_destroy) or NULL when
  * the pruner object is bad, with one "pruner.KEY: reason" message per fault
  * appended to ERRS (may be NULL), or on OOM (no message). */
 coord_pruner_t *coord_pruner_new(const sw_spec_t *spec, sw_errs_t *errs);

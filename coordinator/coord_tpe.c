@@ -72,6 +72,9 @@ struct coord_tpe {
     double prior_weight;
     bool multivariate;
     bool constant_liar;
+    bool consider_endpoints;    /* outermost means use their outer gap too */
+    bool optuna4;               /* estimator "optuna4": prior not a neighbour for the
+                                   bandwidths, densities with their 1/sigma factor */
     struct s_sorted *sorted;    /* n_params caches of the last call's sorted columns */
 };
 
@@ -112,105 +115,25 @@ typedef struct {
  *  Options
  */
 
-static const char *const s_keys[] = {"type", "n_startup_trials", "n_ei_candidates", "gamma",
-                                     "multivariate", "prior_weight", "constant_liar", NULL};
-
-static bool s_opt_int(sw_errs_t *errs, const cJSON *v, const char *key, int min, int *out)
-{
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < min
-        || v->valuedouble > 1e9) {
-        if (errs)
-            sw_errs_add(errs, "sampler.%s: must be an integer >= %d", key, min);
-        return false;
-    }
-    *out = (int)v->valuedouble;
-    return true;
-}
-
-static bool s_opt_bool(sw_errs_t *errs, const cJSON *v, const char *key, bool *out)
-{
-    if (!cJSON_IsBool(v)) {
-        if (errs)
-            sw_errs_add(errs, "sampler.%s: must be true or false", key);
-        return false;
-    }
-    *out = cJSON_IsTrue(v);
-    return true;
-}
-
-static bool s_parse_options(coord_tpe_t *self, const cJSON *opts, sw_errs_t *errs)
-{
-    bool ok = true;
-    if (!opts)
-        return true;
-    if (!cJSON_IsObject(opts)) {
-        if (errs)
-            sw_errs_add(errs, "sampler: must be an object");
-        return false;
-    }
-    for (const cJSON *it = opts->child; it; it = it->next) {
-        const char *k = it->string ? it->string : "";
-        bool known = false;
-        for (int i = 0; s_keys[i]; i++)
-            known |= !strcmp(k, s_keys[i]);
-        if (!known) {
-            if (errs)
-                sw_errs_add(errs, "sampler.%s: unknown option for the tpe sampler (known: type, "
-                            "n_startup_trials, n_ei_candidates, gamma, multivariate, prior_weight, "
-                            "constant_liar)", k);
-            ok = false;
-        } else if (!strcmp(k, "type")) {
-            if (!cJSON_IsString(it) || strcmp(it->valuestring, "tpe")) {
-                if (errs)
-                    sw_errs_add(errs, "sampler.type: must be \"tpe\" for the tpe sampler");
-                ok = false;
-            }
-        } else if (!strcmp(k, "n_startup_trials")) {
-            ok &= s_opt_int(errs, it, k, 0, &self->n_startup);
-        } else if (!strcmp(k, "n_ei_candidates")) {
-            ok &= s_opt_int(errs, it, k, 1, &self->n_ei);
-        } else if (!strcmp(k, "gamma")) {
-            if (!cJSON_IsNumber(it) || !(it->valuedouble > 0 && it->valuedouble <= 1)) {
-                if (errs)
-                    sw_errs_add(errs, "sampler.gamma: must be a number > 0 and <= 1");
-                ok = false;
-            } else {
-                self->gamma = it->valuedouble;
-            }
-        } else if (!strcmp(k, "prior_weight")) {
-            if (!cJSON_IsNumber(it) || !(it->valuedouble > 0) || !isfinite(it->valuedouble)) {
-                if (errs)
-                    sw_errs_add(errs, "sampler.prior_weight: must be a finite number > 0");
-                ok = false;
-            } else {
-                self->prior_weight = it->valuedouble;
-            }
-        } else if (!strcmp(k, "multivariate")) {
-            ok &= s_opt_bool(errs, it, k, &self->multivariate);
-        } else {
-            ok &= s_opt_bool(errs, it, k, &self->constant_liar);
-        }
-    }
-    return ok;
-}
-
 coord_tpe_t *coord_tpe_new(const sw_spec_t *spec, sw_errs_t *errs)
 {
     assert(spec);
+    /* The rules live in sw_spec (one copy): a spec that parsed passes here too. */
+    sw_tpe_opts_t o;
+    if (sw_spec_tpe_options(spec->sampler, &o, errs) < 0)
+        return NULL;
     coord_tpe_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->spec = spec;
-    self->n_startup = 10;
-    self->n_ei = 24;
-    self->gamma = 0.1;
-    self->prior_weight = 1.0;
-    self->multivariate = false;
-    self->constant_liar = true;
-    if (!s_parse_options(self, spec->sampler, errs)) {
-        free(self);
-        return NULL;
-    }
+    self->n_startup = o.n_startup_trials;
+    self->n_ei = o.n_ei_candidates;
+    self->gamma = o.gamma;
+    self->prior_weight = o.prior_weight;
+    self->multivariate = o.multivariate;
+    self->constant_liar = o.constant_liar;
+    self->consider_endpoints = o.consider_endpoints;
+    self->optuna4 = o.estimator == SW_TPE_OPTUNA4;
     self->sorted = calloc((size_t)spec->n_params + 1, sizeof *self->sorted);
     if (!self->sorted) {
         free(self);
@@ -741,9 +664,10 @@ static void s_uest_free(s_uest_t *e)
 
 /* Build from N observations given sorted by (value, number): MUS (model space) and
  * their raw weights WRAW (Optuna's default_weights by trial order), plus the prior. */
-static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *mus, const double *wraw,
-                        size_t n, double prior_weight)
+static int s_uest_build(const coord_tpe_t *self, s_uest_t *e, const s_dom_t *d, const double *mus,
+                        const double *wraw, size_t n)
 {
+    double prior_weight = self->prior_weight;
     size_t m = n + 1;
     memset(e, 0, sizeof *e);
     /* One block: 5 arrays of m doubles, then scratch: ws, t_mu, t_sig, t_w. */
@@ -788,14 +712,31 @@ static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *mus, const 
     /* Optuna's univariate bandwidth: the larger gap to a neighbour, endpoints as
      * neighbours; with consider_endpoints = false the outermost means take their
      * inner gap instead. */
-    for (size_t i = 0; i < m; i++) {
-        double left = mu[i] - (i ? mu[i - 1] : lo);
-        double right = (i + 1 < m ? mu[i + 1] : hi) - mu[i];
-        sig[i] = left > right ? left : right;
-    }
-    if (m >= 2) {
-        sig[0] = mu[1] - mu[0];
-        sig[m - 1] = mu[m - 1] - mu[m - 2];
+    if (!self->optuna4) {
+        for (size_t i = 0; i < m; i++) {
+            double left = mu[i] - (i ? mu[i - 1] : lo);
+            double right = (i + 1 < m ? mu[i + 1] : hi) - mu[i];
+            sig[i] = left > right ? left : right;
+        }
+        if (m >= 2 && !self->consider_endpoints) {
+            sig[0] = mu[1] - mu[0];
+            sig[m - 1] = mu[m - 1] - mu[m - 2];
+        }
+    } else {
+        /* Optuna 4's _ParzenEstimator: gaps among the observations only (the prior
+         * is appended afterwards with sigma = range); the inner-gap rule for the
+         * outermost needs at least two observations. */
+        for (size_t i = 0; i < n; i++) {
+            double left = mus[i] - (i ? mus[i - 1] : lo);
+            double right = (i + 1 < n ? mus[i + 1] : hi) - mus[i];
+            t_sig[i] = left > right ? left : right;
+        }
+        if (n >= 2 && !self->consider_endpoints) {
+            t_sig[0] = mus[1] - mus[0];
+            t_sig[n - 1] = mus[n - 1] - mus[n - 2];
+        }
+        memcpy(sig, t_sig, at * sizeof *sig);
+        memcpy(sig + at + 1, t_sig + at, (n - at) * sizeof *sig);
     }
     double minsig = range / fmin(100.0, 1.0 + (double)m), maxsig = range;
     for (size_t i = 0; i < m; i++) {
@@ -830,6 +771,8 @@ static int s_uest_build(s_uest_t *e, const s_dom_t *d, const double *mus, const 
     for (size_t i = 0; i < m; i++) {
         e->isig[i] = 1.0 / sig[i];
         e->c[i] = ws[i] / s_norm(mu[i], e->isig[i], lo, hi);
+        if (self->optuna4 && d->kind == S_CONT)
+            e->c[i] *= e->isig[i];      /* the normalised density */
         cmax = e->c[i] > cmax ? e->c[i] : cmax;
         cum += ws[i];
         e->cw[i] = cum;
@@ -1139,8 +1082,8 @@ static int s_propose_one(const coord_tpe_t *self, const s_hist_t *h, const s_dom
                 rwa[ka++] = wa[rank[r]];
             }
         }
-        if ((rc = s_uest_build(&el, d, mb, rwb, nb, self->prior_weight)) >= 0)
-            rc = s_uest_build(&eg, d, ma, rwa, na, self->prior_weight);
+        if ((rc = s_uest_build(self, &el, d, mb, rwb, nb)) >= 0)
+            rc = s_uest_build(self, &eg, d, ma, rwa, na);
     }
     free(order);
     free(oval);
@@ -1271,8 +1214,11 @@ static int s_mest_build(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *dom
                 continue;
             }
             lc -= log(s_norm(e->mu[k * (size_t)D + dd], isig[dd], d->lo, d->hi));
-            if (d->kind == S_CONT)
+            if (d->kind == S_CONT) {
                 lc -= S_LOG_SQRT_2PI;   /* no 1/sigma: as Optuna 3.1 (see s_uest_build) */
+                if (self->optuna4)
+                    lc += log(isig[dd]);
+            }
         }
         e->lc[k] = lc;
         lcmax = fmax(lcmax, lc);

@@ -38,12 +38,12 @@ typedef struct coord_tpe coord_tpe_t;
  * of spec->sampler (NULL = every default), an object such as
  *     {"type": "tpe", "n_startup_trials": 10, "n_ei_candidates": 24, "gamma": 0.1,
  *      "multivariate": false, "prior_weight": 1.0, "constant_liar": true}
- * "type" must be "tpe"; n_startup_trials an integer >= 0; n_ei_candidates an
- * integer >= 1; gamma a number in (0, 1]; prior_weight a finite number > 0;
- * multivariate and constant_liar booleans. Returns the sampler (caller owns; free
- * with coord_tpe_destroy), or NULL when an option is bad or unknown, in which case
- * one message per fault was appended to ERRS ("sampler.n_ei_candidates: must be an
- * integer >= 1"; ERRS may be NULL), or on OOM (no message). */
+ * read through sw_spec_tpe_options() (common/sw_spec.h: the one copy of the rules,
+ * which sw_spec_parse applies too; also consider_endpoints and estimator).
+ * Returns the sampler (caller owns; free with coord_tpe_destroy), or NULL when an
+ * option is bad or unknown, in which case one message per fault was appended to
+ * ERRS ("sampler.n_ei_candidates: must be an integer >= 1"; ERRS may be NULL), or
+ * on OOM (no message). */
 coord_tpe_t *coord_tpe_new(const sw_spec_t *spec, sw_errs_t *errs);
 
 /* Free the sampler and set *SELF_P to NULL; NULL or an already freed pointer is

@@ -358,24 +358,32 @@ static void test_options(void **state)
         {"{\"type\":\"tpe\",\"constant_liar\":\"yes\"}", "sampler.constant_liar: must be true or false"},
         {"{\"type\":\"grid\"}", "sampler.type: must be \"tpe\" for the tpe sampler"},
     };
+    /* sw_spec_parse refuses these specs (tests/test_sw_spec.c); a spec built by
+     * hand gets the same messages here, from the same rules (sw_spec_tpe_options). */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}", "minimize", 0,
-                                 cases[i].opts, NULL);
+                                 NULL, NULL);
+        cJSON *opts = cJSON_Parse(cases[i].opts);
+        spec->sampler = opts;
         sw_errs_t errs = {0};
         assert_null(coord_tpe_new(spec, &errs));
         assert_int_equal(errs.count, 1);
         assert_string_equal(errs.items[0], cases[i].msg);
         sw_errs_clear(&errs);
         sw_spec_destroy(&spec);
+        cJSON_Delete(opts);
     }
     sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}", "minimize", 0,
-                             "{\"type\":\"tpe\",\"bogus\":1,\"gamma\":2}", NULL);
+                             NULL, NULL);
+    cJSON *opts = cJSON_Parse("{\"type\":\"tpe\",\"bogus\":1,\"gamma\":2}");
+    spec->sampler = opts;
     sw_errs_t errs = {0};
     assert_null(coord_tpe_new(spec, &errs));
     assert_int_equal(errs.count, 2);
     assert_non_null(strstr(errs.items[0], "sampler.bogus: unknown option"));
     sw_errs_clear(&errs);
     sw_spec_destroy(&spec);
+    cJSON_Delete(opts);
     spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}", "minimize", 0,
                   "{\"type\":\"tpe\",\"n_startup_trials\":5,\"n_ei_candidates\":48,\"gamma\":0.25,"
                   "\"multivariate\":true,\"prior_weight\":0.5,\"constant_liar\":false}", NULL);

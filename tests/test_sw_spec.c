@@ -355,6 +355,146 @@ static void test_malformed_specs(void **state)
     }
 }
 
+/* The pruner and sampler objects: every field, type and range, one exact message
+ * each (the rules of sw_spec_pruner_options / sw_spec_tpe_options, which
+ * coord_pruner_new and coord_tpe_new read through too). The objective is val_loss,
+ * minimize. */
+static void test_pruner_sampler_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method, *extra, *want;
+    } bad[] = {
+        {"random", ",'pruner':{'type':'sha'}",
+         "pruner.type: must be \"none\", \"median\", \"asha\" or \"hyperband\""},
+        {"random", ",'pruner':{'type':3}", "pruner.type: must be a string (got number)"},
+        {"random", ",'pruner':{'min_resource':1}", "pruner.type: required field is missing"},
+        {"random", ",'pruner':[1]", "pruner: must be an object (got array)"},
+        {"random", ",'pruner':{'type':'asha','reduction_factor':1}",
+         "pruner.reduction_factor: must be a number > 1"},
+        {"random", ",'pruner':{'type':'asha','reduction_factor':'3'}",
+         "pruner.reduction_factor: must be a number > 1"},
+        {"random", ",'pruner':{'type':'asha','min_resource':0}", "pruner.min_resource: must be a number > 0"},
+        {"random", ",'pruner':{'type':'asha','min_step':-1}", "pruner.min_step: must be a number > 0"},
+        {"random", ",'pruner':{'type':'asha','max_resource':0}", "pruner.max_resource: must be a number > 0"},
+        {"random", ",'pruner':{'type':'asha','min_resource':9,'max_resource':3}",
+         "pruner.max_resource: must be >= min_resource"},
+        {"random", ",'pruner':{'type':'asha','min_early_stopping_rate':1.5}",
+         "pruner.min_early_stopping_rate: must be an integer >= 0"},
+        {"random", ",'pruner':{'type':'asha','n_warmup_steps':1}",
+         "pruner.n_warmup_steps: unknown option for the asha pruner"},
+        {"random", ",'pruner':{'type':'median','n_startup_trials':-1}",
+         "pruner.n_startup_trials: must be an integer >= 0"},
+        {"random", ",'pruner':{'type':'median','n_warmup_steps':0.5}",
+         "pruner.n_warmup_steps: must be an integer >= 0"},
+        {"random", ",'pruner':{'type':'median','interval_steps':0}",
+         "pruner.interval_steps: must be an integer >= 1"},
+        {"random", ",'pruner':{'type':'median','reduction_factor':3}",
+         "pruner.reduction_factor: unknown option for the median pruner"},
+        {"random", ",'pruner':{'type':'hyperband','min_resource':1}",
+         "pruner.max_resource: required field is missing"},
+        {"random", ",'pruner':{'type':'hyperband','max_resource':27,'min_early_stopping_rate':1}",
+         "pruner.min_early_stopping_rate: unknown option for the hyperband pruner"},
+        {"random", ",'pruner':{'type':'none','min_resource':1}",
+         "pruner.min_resource: unknown option for the none pruner"},
+        {"random", ",'pruner':{'type':'median','folds':1}", "pruner.folds: must be true or false"},
+        {"random", ",'pruner':{'type':'median','metric':''}", "pruner.metric: must be a non-empty string"},
+        {"random", ",'pruner':{'type':'median','direction':'down'}",
+         "pruner.direction: must be \"minimize\" or \"maximize\""},
+        {"random", ",'pruner':{'type':'median','metric':'val_accuracy'}",
+         "pruner.direction: required when pruner.metric (\"val_accuracy\") is not the objective's "
+         "metric (\"val_loss\")"},
+        {"random", ",'pruner':{'type':'median','direction':'maximize'}",
+         "pruner.direction: must match objective.direction when the pruner monitors the objective's "
+         "metric"},
+        {"random", ",'pruner':{'type':'median','metric':'val_loss','direction':'maximize'}",
+         "pruner.direction: must match objective.direction when the pruner monitors the objective's "
+         "metric"},
+        {"tpe", ",'sampler':{'type':'bayes'}", "sampler.type: must be \"tpe\" for the tpe sampler"},
+        {"tpe", ",'sampler':{'n_ei_candidates':8}", "sampler.type: required field is missing"},
+        {"tpe", ",'sampler':{'type':'tpe','n_ei_candidates':0}",
+         "sampler.n_ei_candidates: must be an integer >= 1"},
+        {"tpe", ",'sampler':{'type':'tpe','n_ei_candidates':2.5}",
+         "sampler.n_ei_candidates: must be an integer >= 1"},
+        {"tpe", ",'sampler':{'type':'tpe','n_startup_trials':-1}",
+         "sampler.n_startup_trials: must be an integer >= 0"},
+        {"tpe", ",'sampler':{'type':'tpe','gamma':0}", "sampler.gamma: must be a number > 0 and <= 1"},
+        {"tpe", ",'sampler':{'type':'tpe','gamma':1.5}", "sampler.gamma: must be a number > 0 and <= 1"},
+        {"tpe", ",'sampler':{'type':'tpe','prior_weight':0}",
+         "sampler.prior_weight: must be a finite number > 0"},
+        {"tpe", ",'sampler':{'type':'tpe','multivariate':1}", "sampler.multivariate: must be true or false"},
+        {"tpe", ",'sampler':{'type':'tpe','constant_liar':'yes'}",
+         "sampler.constant_liar: must be true or false"},
+        {"tpe", ",'sampler':{'type':'tpe','consider_endpoints':null}",
+         "sampler.consider_endpoints: must be true or false"},
+        {"tpe", ",'sampler':{'type':'tpe','estimator':'optuna5'}",
+         "sampler.estimator: must be \"optuna3.1\" or \"optuna4\""},
+        {"tpe", ",'sampler':{'type':'tpe','n_ei':8}",
+         "sampler.n_ei: unknown option for the tpe sampler (known: type, n_startup_trials, "
+         "n_ei_candidates, gamma, prior_weight, multivariate, constant_liar, consider_endpoints, "
+         "estimator)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *text = s_spec(bad[i].method, P_LR, bad[i].extra);
+        s_expect_error(text, bad[i].want);
+        free(text);
+    }
+    /* Every fault of one object at once, in a fixed order (unknown keys, then each
+     * option). */
+    char *text = s_spec("tpe", P_LR, ",'pruner':{'type':'asha','reduction_factor':0.5,'bogus':1,"
+                                     "'min_resource':-2},'sampler':{'type':'tpe','gamma':2,'x':0}");
+    const char *want[] = {
+        "pruner.bogus: unknown option for the asha pruner",
+        "pruner.min_resource: must be a number > 0",
+        "pruner.reduction_factor: must be a number > 1",
+        "sampler.x: unknown option for the tpe sampler (known: type, n_startup_trials, "
+        "n_ei_candidates, gamma, prior_weight, multivariate, constant_liar, consider_endpoints, "
+        "estimator)",
+        "sampler.gamma: must be a number > 0 and <= 1",
+        NULL,
+    };
+    s_expect_errors(text, want);
+    free(text);
+    /* Good objects: every option at a legal edge; a monitored metric of its own with
+     * its own direction; a real reduction factor. */
+    static const char *const good[] = {
+        ",'pruner':{'type':'none'}",
+        ",'pruner':{'type':'median','n_startup_trials':0,'n_warmup_steps':0,'interval_steps':1,"
+        "'folds':true,'metric':'val_accuracy','direction':'maximize'}",
+        ",'pruner':{'type':'median','metric':'val_loss','direction':'minimize'}",
+        ",'pruner':{'type':'asha','min_resource':1,'reduction_factor':2.5,'max_resource':27,"
+        "'min_early_stopping_rate':0,'n_startup_trials':3}",
+        ",'pruner':{'type':'asha','min_step':3,'max_resource':3}",
+        ",'pruner':{'type':'hyperband','min_resource':1,'max_resource':81,'reduction_factor':3}",
+        ",'sampler':{'type':'tpe','n_startup_trials':0,'n_ei_candidates':1,'gamma':1,"
+        "'prior_weight':0.001,'multivariate':true,'constant_liar':false,'consider_endpoints':true,"
+        "'estimator':'optuna4'}",
+        ",'sampler':{'type':'tpe','estimator':'optuna3.1'}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char *t = s_spec("tpe", P_LR, good[i]);
+        sw_spec_t *spec = s_parse_ok(t);
+        sw_spec_destroy(&spec);
+        free(t);
+    }
+    /* The parsed values, as the coordinator's modules will read them. */
+    sw_pruner_opts_t po;
+    cJSON *o = cJSON_Parse("{\"type\":\"asha\",\"min_step\":3,\"max_resource\":27}");
+    assert_int_equal(sw_spec_pruner_options(o, "val_loss", SW_DIR_MINIMIZE, &po, NULL), 0);
+    assert_int_equal(po.type, SW_PRUNER_ASHA);
+    assert_true(po.min_resource == 3 && po.reduction_factor == 3 && po.max_resource == 27);
+    assert_int_equal(po.n_startup_trials, 0);
+    assert_string_equal(po.metric, "val_loss");
+    cJSON_Delete(o);
+    assert_int_equal(sw_spec_pruner_options(NULL, "acc", SW_DIR_MAXIMIZE, &po, NULL), 0);
+    assert_int_equal(po.type, SW_PRUNER_NONE);
+    assert_int_equal(po.direction, SW_DIR_MAXIMIZE);
+    sw_tpe_opts_t to;
+    assert_int_equal(sw_spec_tpe_options(NULL, &to, NULL), 0);
+    assert_int_equal(to.n_startup_trials, 10);
+    assert_true(to.gamma == 0.1 && to.prior_weight == 1.0 && to.constant_liar && !to.multivariate);
+}
+
 static void test_every_fault_reported(void **state)
 {
     (void)state;
@@ -608,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_pima_random_fields),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_malformed_specs),
+        cmocka_unit_test(test_pruner_sampler_options),
         cmocka_unit_test(test_every_fault_reported),
         cmocka_unit_test(test_origin_and_load),
         cmocka_unit_test(test_canonical_form),
