@@ -34,7 +34,16 @@
  *      has exactly one COMPLETE attempt; folds_done counts them.
  *    - A RUNNING attempt is a lease to check: after a restart it waits one lease
  *      period for its worker to re-attach, then becomes LOST and its fold is requeued.
- *    - LOST attempts with kind other than 'handed_back' count as retries of their fold.
+ *    - LOST attempts count as retries of their fold unless their kind is 'handed_back',
+ *      'busy', 'worker' or 'restart' (no fault of the trial; see coord_sched.c).
+ *
+ *  ONE WRITER
+ *
+ *  A read-write open holds PATH-lock with flock(2) (pid and host written inside) for
+ *  as long as the handle lives. flock rather than a pid file: the kernel drops it when
+ *  the process dies, so a SIGKILLed coordinator never blocks the next start, and no
+ *  stale-pid guessing is needed. It is taken before SQLite opens the file, so a
+ *  refused opener writes nothing. Readers (SQLITE_OPEN_READONLY) take no lock.
  *
  *  DURABILITY
  *
