@@ -2,7 +2,8 @@
 """optuna_tpe.py - Optuna's TPE on the functions and budgets of bench/bench_tpe.c.
 
 Prints one JSON document on stdout:
-  quality: median [q25, q75] best value after 100 trials over seeds 0..S-1, for
+  quality: median [q25, q75] best value after 100 trials over seeds F..F+S-1 (F = 0 unless
+           --first-seed), for
            TPESampler() and TPESampler(multivariate=True), on Branin (2-D),
            Hartmann6, Rosenbrock (4-D), Ackley (5-D), Styblinski-Tang (5-D), Levy (4-D)
            (definitions of the Virtual Library of Simulation Experiments, as
@@ -11,7 +12,8 @@ Prints one JSON document on stdout:
            completed trials (value a quadratic), 30 timed steps after one warm-up,
            each followed by an untimed tell(), as ../shared/anchors/optuna_tpe_latency.py.
 
-Usage: /usr/bin/python3 bench/optuna_tpe.py [--seeds 10] [--trials 100] [--procs 2]
+Usage: /usr/bin/python3 bench/optuna_tpe.py [--seeds 10] [--first-seed 0] [--trials 100]
+           [--procs 2] [--variants tpe,tpe_mv]
            [--sizes 100,1000,5000] [--skip-quality] [--skip-latency]
 Needs Optuna (Debian python3-optuna 3.1). About a minute for quality with 2 processes.
 
@@ -93,14 +95,15 @@ def run_one(job):
     return fname, variant, float(min(t.value for t in study.trials))
 
 
-def quality(seeds, trials, procs):
-    jobs = [(f, v, s, trials) for f in FUNCS for v in ("tpe", "tpe_mv") for s in range(seeds)]
+def quality(seeds, trials, procs, first_seed=0, variants=("tpe", "tpe_mv")):
+    jobs = [(f, v, s, trials) for f in FUNCS for v in variants
+            for s in range(first_seed, first_seed + seeds)]
     with mp.get_context("fork").Pool(procs) as pool:
         raw = pool.map(run_one, jobs, chunksize=1)
     out = {}
     for f in FUNCS:
         out[f] = {}
-        for v in ("tpe", "tpe_mv"):
+        for v in variants:
             vals = np.array([b for (ff, vv, b) in raw if ff == f and vv == v])
             out[f][v] = {"median": float(np.median(vals)), "q25": float(np.percentile(vals, 25)),
                          "q75": float(np.percentile(vals, 75)), "values": vals.tolist()}
@@ -135,6 +138,8 @@ def latency(n, multivariate, asks=30):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--variants", default="tpe,tpe_mv")
     ap.add_argument("--trials", type=int, default=100)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--sizes", default="100,1000,5000")
@@ -145,7 +150,9 @@ def main():
            "trials": a.trials}
     t0 = time.time()
     if not a.skip_quality:
-        out["quality"] = quality(a.seeds, a.trials, a.procs)
+        out["first_seed"] = a.first_seed
+        out["quality"] = quality(a.seeds, a.trials, a.procs, a.first_seed,
+                                 tuple(a.variants.split(",")))
     if not a.skip_latency:
         out["latency_ms"] = {v: {n: round(latency(int(n), v == "tpe_mv"), 3)
                                  for n in a.sizes.split(",")} for v in ("tpe", "tpe_mv")}
