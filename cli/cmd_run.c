@@ -449,10 +449,10 @@ int cli_cmd_run(int argc, char **argv)
     }
     {
         /* a lease shorter than a few heartbeats makes every worker look lost */
-        unsigned long long l = lease_ms ? lease_ms : COORD_SCHED_LEASE_MS_DEFAULT;
-        unsigned long long b = heartbeat_ms ? heartbeat_ms : COORD_HEARTBEAT_MS_DEFAULT;
-        if (l < 3 * b) {
-            fprintf(stderr, "sweepd run: --lease-ms (%llu) must be at least 3 x --heartbeat-ms (%llu)\n", l, b);
+        coord_options_t check = {.lease_ms = lease_ms, .heartbeat_ms = heartbeat_ms};
+        char why[256];
+        if (coord_options_check(&check, why, sizeof why) < 0) {
+            fprintf(stderr, "sweepd run: %s\n", why);
             return CLI_EXIT_USAGE;
         }
     }
