@@ -35,7 +35,7 @@
  *    - A RUNNING attempt is a lease to check: after a restart it waits one lease
  *      period for its worker to re-attach, then becomes LOST and its fold is requeued.
  *    - LOST attempts count as retries of their fold unless their kind is 'handed_back',
- *      'busy', 'worker' or 'restart' (no fault of the trial; see coord_sched.c).
+ *      'busy', 'reconnect', 'worker' or 'restart' (no fault of the trial; coord_sched.c).
  *
  *  ONE WRITER
  *

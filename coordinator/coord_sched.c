@@ -234,11 +234,13 @@ static bool s_trial_final(const trial_t *t)
 
 /* Whether a LOST attempt of KIND counts as a retry of its fold: only when its worker
  * was lost (lease expired, crashed, restarted without it) or it timed out; not when it
- * was handed back (drain, signal), never started (busy), could not run on that worker
+ * was handed back (drain, signal), never started (busy; reconnect: the ASSIGN was lost
+ * with the socket the same worker process replaced), could not run on that worker
  * (worker), or its workers could not come back after a restart (restart). */
 static bool s_kind_counts_retry(const char *kind)
 {
-    static const char *const free_kinds[] = {"handed_back", "busy", "worker", "restart"};
+    static const char *const free_kinds[] = {"handed_back", "busy", "worker", "restart",
+                                             "reconnect"};
     if (!kind)
         return true;
     for (size_t i = 0; i < sizeof free_kinds / sizeof free_kinds[0]; i++)
@@ -1357,6 +1359,9 @@ int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *ho
         }
         self->workers[self->n_workers++] = w;
     }
+    /* the same process (host and pid) saying HELLO again reconnected; a new pid means
+     * the worker restarted and lost what it ran */
+    bool same_process = w->host && w->pid == pid && !strcmp(w->host, host ? host : "");
     free(w->host);
     w->host = strdup(host ? host : "");
     w->pid = pid;
@@ -1376,7 +1381,10 @@ int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *ho
         for (size_t k = 0; k < n_running; k++)
             listed |= running[k] == a->id;
         if (a->attached && !strcmp(a->worker_id, w->id) && !listed) {
-            s_attempt_lost(self, a, "lease", "worker restarted without it", true);
+            if (same_process)   /* its ASSIGN went down with the replaced socket */
+                s_attempt_lost(self, a, "reconnect", "assignment lost in a reconnect", false);
+            else
+                s_attempt_lost(self, a, "lease", "worker restarted without it", true);
             continue;   /* the array changed at i */
         }
         i++;

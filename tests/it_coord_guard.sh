@@ -3,7 +3,8 @@
 # a second `sweepd coordinator` (and `sweepd run`) on a database a running coordinator
 # serves is refused at start naming the other process, exit 1, nothing written;
 # readers (status, trials, check) keep working; a SIGKILLed coordinator leaves no
-# lock that blocks the next start; --lease-ms under 3 heartbeats is a usage error.
+# lock that blocks the next start; --lease-ms under 3 heartbeats is a usage error; a
+# sweep refused at start is refused before the coordinator says it listens.
 . tests/it-lib.sh
 
 cat > "$T/spec.json" <<JSON
@@ -68,3 +69,14 @@ it_wait_exit "$C2" 60
 it_wait_exit "$W1" 10
 [ "$(it_complete "$T/s.db")" -eq 4 ] || fail "expected 4 COMPLETE trials"
 it_final_checks "$T/s.db"
+
+# a sweep refused at start (its spec changed) is refused before anything listens
+sed 's/"high": 3/"high": 4/' "$T/spec.json" > "$T/changed.json"
+"$SWEEPD" coordinator --bind "tcp://127.0.0.1:$port" --db "$T/s.db" "$T/changed.json" > "$T/changed.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "a changed spec exited $rc, expected 2"
+grep -q "sweep 'guard' refused: the database holds a sweep of that name with a different spec" \
+    "$T/changed.out" || fail "refusal says: $(cat "$T/changed.out")"
+grep -q "changed: parameters.a" "$T/changed.out" || fail "refusal does not name the path: $(cat "$T/changed.out")"
+grep -q "listening" "$T/changed.out" && fail "said listening before refusing: $(cat "$T/changed.out")"
+pass "a changed spec is refused (exit 2) naming the path, before listening"

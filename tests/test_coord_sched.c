@@ -891,6 +891,36 @@ static void test_worker_cannot_run(void **state)
     cJSON_Delete(tru);
 }
 
+/* HELLO again from the same process (same host and pid) without an attempt it was
+ * sent: the ASSIGN went down with the socket it replaced; requeued, no retry. From a
+ * new pid (the worker restarted), the attempt is lost with a retry. */
+static void test_assign_lost_in_reconnect(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("rc", 0, "\"max_trials\": 1", NULL));
+    s_hello(f, "w1", 1, NULL, 0);
+    assert_int_equal(f->n_assigns, 1);
+    s_hello(f, "w1", 1, NULL, 0);                   /* same pid: a reconnect */
+    assert_int_equal(f->n_assigns, 2);
+    assert_int_equal(f->assigns[1].trial, 0);
+    coord_sched_counts_t c;
+    assert_int_equal(coord_sched_counts(f->sched, "rc", &c), 0);
+    assert_int_equal(c.retries, 0);
+    assert_int_equal(coord_sched_hello(f->sched, "w1", "host", 2, 1, NULL, 0), 0);   /* restart */
+    assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+    s_flush(f);
+    assert_int_equal(f->n_assigns, 3);
+    assert_int_equal(coord_sched_counts(f->sched, "rc", &c), 0);
+    assert_int_equal(c.retries, 1);
+    int err = 0;
+    cJSON *doc = coord_sched_status_db(f->db, "rc", 0, &err);
+    cJSON *lost = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sweeps"), "rc"),
+                                      "attempts_lost");
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "reconnect")), 1);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(lost, "lease")), 1);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -908,6 +938,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_fast, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_result_rejected, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_worker_cannot_run, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_assign_lost_in_reconnect, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
