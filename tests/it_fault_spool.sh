@@ -7,6 +7,9 @@
 . tests/it-lib.sh
 it_netns_setup 1
 export IT_DIR="$T"
+# each trial takes a second: the worker is killed while its second trial runs, so the
+# sweep cannot finish (and the coordinator exit) before the restarted worker re-sends
+export IT_SLEEP=1
 port=5555
 cat > "$T/spec.json" <<JSON
 {
