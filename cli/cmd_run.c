@@ -524,7 +524,11 @@ int cli_cmd_run(int argc, char **argv)
     int err = 0;
     run->coord = coord_new(&loop, &copts, &err);
     if (!run->coord) {
-        fprintf(stderr, "sweepd run: cannot start the coordinator on %s: %s\n", db_path, sw_strerror(err));
+        if (err == SW_ESTATE)   /* the coordinator logged who holds the database */
+            fprintf(stderr, "sweepd run: %s is in use by another coordinator; stop it or use another --db\n",
+                    db_path);
+        else
+            fprintf(stderr, "sweepd run: cannot start the coordinator on %s: %s\n", db_path, sw_strerror(err));
         goto out_loop;
     }
     run->coord_closed = false;

@@ -24,7 +24,9 @@ it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db
     --heartbeat-ms 200 --lease-ms 3000 --exit-when-done --debug-drop-acks 1 "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
-WORKER="$SWEEPD worker --connect tcp://$(it_coord_addr 1):$port --id wa --state-dir $T/state
+# no --id: the worker keeps the id it first had in its state directory (worker-id),
+# so the coordinator knows the restarted process as the attempt's owner
+WORKER="$SWEEPD worker --connect tcp://$(it_coord_addr 1):$port --state-dir $T/state
         --allow-command $ROOT/tests/trainers/* --result-resend-ms 60000 --log-level info"
 # shellcheck disable=SC2086
 it_start_in "$(it_ns 1)" wa1 $WORKER
@@ -41,6 +43,7 @@ pass "worker killed with SIGKILL holding the unacknowledged result of attempt $a
 it_start_in "$(it_ns 1)" wa2 $WORKER
 WA=$PID
 it_wait_line "$T/wa2.log" "spooled result loaded, sending it again attempt=$attempt" 10
+grep -q "worker id $(cat "$T/state/worker-id") kept from" "$T/wa2.log" || fail "restarted worker did not keep its id"
 it_wait_exit $COORD 30; [ "$RC" -eq 0 ] || fail "coordinator exited $RC"
 it_wait_exit $WA 10; [ "$RC" -eq 0 ] || fail "restarted worker exited $RC"
 [ -z "$(ls "$T/state/spool")" ] || fail "spool not empty: $(ls "$T/state/spool")"

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "common/sw_err.h"
+#include "common/sw_file.h"
 #include "common/sw_log.h"
 #include "proto/proto.h"
 #include "worker/wrk_link.h"
@@ -49,6 +50,7 @@ struct wrk {
     char *endpoint, *worker_id, *self_exe, *state_dir;
     char *spool_dir;            /* STATE_DIR/spool, or NULL without a state directory */
     int lock_fd;                /* STATE_DIR/lock held with flock, or -1 */
+    bool id_given;              /* --id was given: never replaced by STATE_DIR/worker-id */
     char **allow;               /* NULL-terminated copy */
     char host[256];
     wrk_link_t *link;
@@ -230,6 +232,48 @@ static void s_spool_load_one(wrk_t *self, const char *name)
                   proto_msg_string(msg, "state", "?"));
 }
 
+/* Without --id, a worker with a state directory keeps the id it first had there
+ * (STATE_DIR/worker-id), so that after a restart the coordinator recognises it as
+ * the owner of the attempts whose results its spool re-sends. 0 or a negative code. */
+static int s_state_worker_id(wrk_t *self)
+{
+    if (self->id_given)
+        return 0;
+    char path[4200], tmp[4220];
+    snprintf(path, sizeof path, "%s/worker-id", self->state_dir);
+    int err = 0;
+    size_t len = 0;
+    char *text = sw_file_read(path, 256, &len, &err);
+    if (text) {
+        while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+            text[--len] = '\0';
+        if (len) {
+            free(self->worker_id);
+            self->worker_id = text;
+            self->cfg.worker_id = self->worker_id;
+            sw_log_notice("worker id %s kept from %s", self->worker_id, path);
+            return 0;
+        }
+        free(text);
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", self->worker_id) < 0 || fflush(f) || fsync(fileno(f))) {
+        int e = errno;
+        if (f)
+            fclose(f);
+        sw_log_error("cannot write %s: %s", tmp, strerror(e));
+        return -e;
+    }
+    fclose(f);
+    if (rename(tmp, path)) {
+        int e = errno;
+        sw_log_error("cannot rename %s to %s: %s", tmp, path, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
 /* Lock STATE_DIR and load its spool. 0 or a negative code (logged). */
 static int s_state_open(wrk_t *self)
 {
@@ -256,6 +300,8 @@ static int s_state_open(wrk_t *self)
         self->lock_fd = -1;
         return SW_ESTATE;
     }
+    if ((rc = s_state_worker_id(self)))
+        return rc;
     if (asprintf(&self->spool_dir, "%s/%s", self->state_dir, WRK_SPOOL_DIR) < 0) {
         self->spool_dir = NULL;
         return SW_ENOMEM;
@@ -709,6 +755,7 @@ wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
     if (gethostname(self->host, sizeof self->host - 1))
         snprintf(self->host, sizeof self->host, "localhost");
     self->endpoint = strdup(config->endpoint);
+    self->id_given = config->worker_id != NULL;
     if (config->worker_id)
         self->worker_id = strdup(config->worker_id);
     else if (asprintf(&self->worker_id, "%s:%ld", self->host, (long)getpid()) < 0)
