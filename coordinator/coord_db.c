@@ -157,7 +157,7 @@ enum {
     Q_ATTEMPT_INSERT, Q_ATTEMPT_UPDATE,
     Q_REPORT_INSERT, Q_REPORT_COUNT,
     Q_WORKERS, Q_WORKER_UPSERT, Q_WORKER_SEEN, Q_WORKER_STATE,
-    Q_EVENT_ADD, Q_EVENTS, Q_EVENTS_RECENT,
+    Q_EVENT_ADD, Q_EVENTS, Q_EVENTS_RECENT, Q_REPORTS_SWEEP,
     Q_COUNT
 };
 
@@ -201,6 +201,9 @@ static const char *const s_sql[Q_COUNT] = {
     [Q_REPORT_INSERT] = "INSERT OR REPLACE INTO reports (attempt_id, step, metrics, unix_ms) "
                         "VALUES (?1, ?2, ?3, ?4)",
     [Q_REPORT_COUNT] = "SELECT count(*) FROM reports WHERE attempt_id = ?1",
+    [Q_REPORTS_SWEEP] = "SELECT t.number, a.fold, r.step, r.metrics FROM reports r "
+                        "JOIN attempts a ON a.id = r.attempt_id JOIN trials t ON t.id = a.trial_id "
+                        "WHERE t.sweep_id = ?1 ORDER BY r.unix_ms, r.attempt_id, r.step",
     [Q_WORKERS] = "SELECT id, host, pid, slots, first_seen_unix_ms, last_seen_unix_ms, state "
                   "FROM workers ORDER BY id",
     [Q_WORKER_UPSERT] = "INSERT INTO workers (id, host, pid, slots, first_seen_unix_ms, "
@@ -909,6 +912,21 @@ int coord_db_report_insert(coord_db_t *self, int64_t attempt_id, int64_t step,
     s_bind_text(st, 3, metrics);
     sqlite3_bind_int64(st, 4, now_unix_ms);
     return s_exec_stmt(self, st) ? SW_EDB : 0;
+}
+
+static int s_report_row(sqlite3_stmt *st, s_any_fn *fn, void *arg)
+{
+    return ((coord_db_report_fn *)fn)(sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                                       sqlite3_column_int64(st, 2), s_col_text(st, 3), arg);
+}
+
+int coord_db_reports(coord_db_t *self, int64_t sweep_id, coord_db_report_fn *fn, void *arg)
+{
+    assert(self && fn);
+    sqlite3_stmt *st = s_stmt(self, Q_REPORTS_SWEEP);
+    if (st)
+        sqlite3_bind_int64(st, 1, sweep_id);
+    return s_query(self, st, s_report_row, (s_any_fn *)fn, arg);
 }
 
 int coord_db_report_count(coord_db_t *self, int64_t attempt_id, int64_t *n_out)

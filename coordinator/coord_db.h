@@ -206,6 +206,16 @@ int coord_db_attempt_update(coord_db_t *self, const coord_db_attempt_t *row);
 int coord_db_report_insert(coord_db_t *self, int64_t attempt_id, int64_t step,
                            const char *metrics, int64_t now_unix_ms);
 
+/* One stored report: trial NUMBER, the attempt's FOLD (as stored: 0 without folds),
+ * STEP and METRICS (JSON text, borrowed for the call). Non-zero stops the walk. */
+typedef int (coord_db_report_fn)(int64_t number, int fold, int64_t step, const char *metrics,
+                                 void *arg);
+
+/* Walk every report of sweep SWEEP_ID in arrival order (time stored, then attempt,
+ * then step), so a pruner can rebuild its rungs after a restart exactly as they
+ * filled. Returns 0, the callback's non-zero value, or SW_EDB. */
+int coord_db_reports(coord_db_t *self, int64_t sweep_id, coord_db_report_fn *fn, void *arg);
+
 /* Number of reports stored for ATTEMPT_ID, to *N_OUT. */
 int coord_db_report_count(coord_db_t *self, int64_t attempt_id, int64_t *n_out);
 

@@ -26,6 +26,7 @@
 
 #include "common/sw_clock.h"
 #include "common/sw_log.h"
+#include "coordinator/coord_pruner.h"
 #include "coordinator/coord_sampler.h"
 
 typedef enum { T_PENDING, T_RUNNING, T_COMPLETE, T_PRUNED, T_FAILED, T_CANCELLED, T_NSTATES } tstate_t;
@@ -72,6 +73,7 @@ typedef struct sweep {
     int64_t id;
     sw_spec_t *spec;        /* owned */
     coord_sampler_t *sampler;
+    coord_pruner_t *pruner;  /* decides on REPORTs and finished folds; type none by default */
     sstate_t state;
     char *reason;
     trial_t **trials;       /* by number */
@@ -361,6 +363,12 @@ static void s_trial_save(coord_sched_t *self, sweep_t *sw, trial_t *t)
     s_db(self, coord_db_trial_update(self->db, &row));
 }
 
+static coord_pruner_outcome_t s_pruner_outcome(tstate_t state)
+{
+    return state == T_COMPLETE ? COORD_PRUNER_COMPLETE
+           : state == T_PRUNED ? COORD_PRUNER_PRUNED : COORD_PRUNER_FAILED;
+}
+
 /* Move trial T to STATE (with ERROR for FAILED/CANCELLED), store it, notify. */
 static void s_trial_set(coord_sched_t *self, sweep_t *sw, trial_t *t, tstate_t state,
                         const char *error)
@@ -379,6 +387,8 @@ static void s_trial_set(coord_sched_t *self, sweep_t *sw, trial_t *t, tstate_t s
         for (int f = 0; f < t->n_folds; f++)
             if (t->folds[f].state == F_QUEUED)
                 t->folds[f].state = F_STOPPED;
+        if (sw->pruner)
+            coord_pruner_finish(sw->pruner, t->number, s_pruner_outcome(state), t->value);
     }
     if (state == T_RUNNING && !t->started_unix_ms)
         t->started_unix_ms = s_unix();
@@ -949,10 +959,39 @@ static void s_sweep_free(sweep_t *sw)
     free(sw->requeue.items);
     free(sw->pending.items);
     coord_sampler_destroy(&sw->sampler);
+    coord_pruner_destroy(&sw->pruner);
     sw_spec_destroy(&sw->spec);
     free(sw->reason);
     free(sw->last_error);
     free(sw);
+}
+
+static int s_replay_report(int64_t number, int fold, int64_t step, const char *metrics, void *arg)
+{
+    sweep_t *sw = arg;
+    if (number < 0 || number >= sw->n_trials || !sw->trials[number])
+        return 0;
+    cJSON *m = cJSON_Parse(metrics);
+    if (m)
+        coord_pruner_replay(sw->pruner, number, s_wire_fold(sw->trials[number], fold), step, m);
+    cJSON_Delete(m);
+    return 0;
+}
+
+/* After a restart: feed the pruner every stored report in arrival order, then every
+ * finished trial, so its rungs and medians are what they were (the pruner is a
+ * function of the stored history, like the samplers). */
+static int s_pruner_rebuild(coord_sched_t *self, sweep_t *sw)
+{
+    int rc = coord_db_reports(self->db, sw->id, s_replay_report, sw);
+    if (rc)
+        return rc;
+    for (int64_t n = 0; n < sw->n_trials; n++) {
+        trial_t *t = sw->trials[n];
+        if (t && s_trial_final(t))
+            coord_pruner_finish(sw->pruner, t->number, s_pruner_outcome(t->state), t->value);
+    }
+    return 0;
 }
 
 /* Build the in-memory sweep ID from the store with SPEC (consumed). */
@@ -977,11 +1016,19 @@ static int s_sweep_load(coord_sched_t *self, int64_t id, sw_spec_t **spec_p,
         s_sweep_free(sw);
         return SW_EINVAL;
     }
+    sw->pruner = coord_pruner_new(sw->spec, NULL);
+    if (!sw->pruner) {
+        sw_log_error("no pruner for sweep %s (its pruner object is not valid)", sw->spec->name);
+        s_sweep_free(sw);
+        return SW_EINVAL;
+    }
     sw->planned = s_planned(sw);
     load_ctx_t ctx = {self, sw, 0};
     int rc = coord_db_trials(self->db, id, s_load_trial, &ctx);
     if (!rc)
         rc = coord_db_attempts(self->db, id, NULL, s_load_attempt, &ctx);
+    if (!rc)
+        rc = s_pruner_rebuild(self, sw);
     if (rc || ctx.rc) {
         s_sweep_free(sw);
         return ctx.rc ? ctx.rc : SW_EDB;
@@ -1182,6 +1229,12 @@ int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *er
             goto done;
         }
         coord_sampler_destroy(&probe);
+        coord_pruner_t *pprobe = coord_pruner_new(spec, errs);
+        if (!pprobe) {
+            rc = SW_EINVAL;
+            goto done;
+        }
+        coord_pruner_destroy(&pprobe);
         int64_t id = 0;
         rc = coord_db_sweep_insert(self->db, spec->name, spec->canonical, s_unix(), &id);
         if (!rc) {
@@ -1480,6 +1533,9 @@ int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attem
     char *text = metrics ? cJSON_PrintUnformatted(metrics) : strdup("{}");
     if (a) {
         s_db(self, coord_db_report_insert(self->db, attempt, step, text ? text : "{}", s_unix()));
+        if (coord_pruner_report(a->sweep->pruner, a->trial->number,
+                                s_wire_fold(a->trial, a->fold), step, metrics))
+            action = "prune";
         if (self->prune_fn && self->prune_fn(self->prune_arg, a->sweep->spec, a->trial->number,
                                              s_wire_fold(a->trial, a->fold), step, metrics))
             action = "prune";
@@ -1523,6 +1579,23 @@ static void s_fold_complete(coord_sched_t *self, sweep_t *sw, trial_t *t, int fo
     t->folds[fold].state = F_COMPLETE;
     t->folds[fold].value = value;
     t->folds_done++;
+    if (t->folds_done < t->n_folds
+        && coord_pruner_fold(sw->pruner, t->number, fold, t->n_folds, value)) {
+        /* its first folds are already clearly worse than the median: stop the rest,
+         * and keep the mean of the finished folds as its last value */
+        double sum = 0;
+        int n = 0;
+        for (int f = 0; f < t->n_folds; f++)
+            if (t->folds[f].state == F_COMPLETE) {
+                sum += t->folds[f].value;
+                n++;
+            }
+        t->value = n ? sum / n : NAN;
+        s_event(self, sw, "folds pruned", "trial=%lld folds_done=%d of %d", (long long)t->number,
+                t->folds_done, t->n_folds);
+        s_trial_end(self, sw, t, T_PRUNED, NULL);
+        return;
+    }
     if (t->folds_done < t->n_folds) {
         s_trial_save(self, sw, t);
         s_trial_refresh(self, sw, t);

@@ -26,7 +26,7 @@ spec() {
 }
 JSON
 }
-WFLAGS="--allow-command $ROOT/tests/trainers/* --liveness 3 --reconnect-min-ms 200 --reconnect-max-ms 400 --log-level info"
+WFLAGS="--allow-command $ROOT/tests/trainers/quad.sh --liveness 3 --reconnect-min-ms 200 --reconnect-max-ms 400 --log-level info"
 have_started() { ls "$T"/started.* >/dev/null 2>&1; }
 
 # ---- long partition ------------------------------------------------------------------

@@ -27,7 +27,7 @@ it_wait_line "$T/coord.log" "listening" 10
 # no --id: the worker keeps the id it first had in its state directory (worker-id),
 # so the coordinator knows the restarted process as the attempt's owner
 WORKER="$SWEEPD worker --connect tcp://$(it_coord_addr 1):$port --state-dir $T/state
-        --allow-command $ROOT/tests/trainers/* --result-resend-ms 60000 --log-level info"
+        --allow-command $ROOT/tests/trainers/quad.sh --result-resend-ms 60000 --log-level info"
 # shellcheck disable=SC2086
 it_start_in "$(it_ns 1)" wa1 $WORKER
 WA=$PID
