@@ -45,7 +45,13 @@ t1=$(now)
 n=$("$SWEEPD" status --db "$tmp/noop.db" --json | /usr/bin/python3 -c 'import json,sys; s=list(json.load(sys.stdin)["sweeps"].values())[0]; print(s["trials"]["COMPLETE"])')
 w=$(elapsed "$t0" "$t1")
 printf '  sweepd: %s trials in %ss = %s trials/s (each trial spawns a trainer process)\n' "$n" "$w" "$(awk -v n="$n" -v w="$w" 'BEGIN { printf "%.0f", n / w }')"
-echo "  Optuna 3.1 measured on this machine (../shared/anchors): 78.7 trials/s with SQLite, 1063 in memory"
+PYTHONWARNINGS=ignore /usr/bin/python3 bench/optuna_throughput.py 500 "$tmp/optuna.db" > "$tmp/optuna.json"
+/usr/bin/python3 - "$tmp/optuna.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("  Optuna %s: %d trials in %.2fs = %.0f trials/s (SQLite store, one process, no trainer process)"
+      % (r["version"], r["trials"], r["wall_s"], r["trials_per_s"]))
+PY
 echo
 echo "-- coordinator crash loop: scripts/chaos.sh, 2000 trials, 4 workers, 20 SIGKILLs"
 SWEEPD="$SWEEPD" sh scripts/chaos.sh 2000 20 4 2>&1 | sed -n 's/^chaos: /  /p'

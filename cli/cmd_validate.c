@@ -156,10 +156,16 @@ int cli_cmd_validate(int argc, char **argv)
         s_print_json(path, spec, &errs);
     } else if (errs.count == 0) {
         char size[64];
-        if (spec->method == SW_METHOD_GRID)
+        if (spec->method == SW_METHOD_GRID && spec->max_trials > 0
+            && spec->max_trials < sw_spec_grid_size(spec))
+            snprintf(size, sizeof size, "%lld of %lld grid points (max_trials)",
+                     (long long)spec->max_trials, (long long)sw_spec_grid_size(spec));
+        else if (spec->method == SW_METHOD_GRID)
             snprintf(size, sizeof size, "%lld grid points", (long long)sw_spec_grid_size(spec));
+        else if (spec->max_trials > 0)
+            snprintf(size, sizeof size, "%lld trials (max_trials)", (long long)spec->max_trials);
         else
-            snprintf(size, sizeof size, "unbounded");
+            snprintf(size, sizeof size, "unbounded (no max_trials)");
         char folds[32];
         if (spec->cv_folds >= 2)
             snprintf(folds, sizeof folds, "%d folds", spec->cv_folds);
