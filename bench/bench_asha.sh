@@ -15,7 +15,8 @@
 # its epochs). Also printed: what the pruner module decides when the full run's
 # recorded learning curves are replayed through it in the order they were stored
 # (build/bench/asha_replay), the expectation for the ASHA run.
-# About a minute on 2 cores. Exit status: 0 when both criteria hold, 1 otherwise
+# Usage: sh bench/bench_asha.sh BUILD   (needs BUILD/sweepd; BUILD/bench/asha_replay
+# for the expectation line: make BUILD=BUILD bench). About a minute on 2 cores. Exit status: 0 when both criteria hold, 1 otherwise
 # or on a failure.
 set -eu
 build=${1:-build}
@@ -94,5 +95,7 @@ PY
 if [ -x "$REPLAY" ]; then
     echo "  expectation: the full run's learning curves replayed through the pruner module:"
     "$REPLAY" "$tmp/full.db" "$tmp/asha.json" | sed 's/^/    /'
+else
+    echo "  (no $build/bench/asha_replay for the expectation: make BUILD=$build $build/bench/asha_replay)"
 fi
 [ "$(cat "$tmp/verdict")" = ok ]
