@@ -1815,14 +1815,19 @@ void coord_sched_pause(coord_sched_t *self)
 int coord_sched_orphans_lost(coord_sched_t *self)
 {
     assert(self);
-    uint64_t now = s_now(self);
+    /* requeue them now, before any worker asks: their units then run before any new
+     * trial is created, as in the uninterrupted run, so a model-based sampler sees
+     * the same history when it proposes the next trial (exact resume) */
     int n = 0;
-    for (size_t i = 0; i < self->n_running; i++)
-        if (!self->running[i]->attached) {
-            self->running[i]->orphan_deadline_ms = now;
-            self->running[i]->orphan_no_retry = true;
-            n++;
+    for (size_t i = 0; i < self->n_running;) {
+        attempt_t *a = self->running[i];
+        if (a->attached) {
+            i++;
+            continue;
         }
+        s_attempt_lost(self, a, "restart", "its worker cannot come back after a restart", false);
+        n++;
+    }
     return n;
 }
 
