@@ -1696,8 +1696,10 @@ int sw_spec_pruner_options(const cJSON *o, const char *objective_metric,
     return ok ? 0 : SW_EINVAL;
 }
 
-/* The default number of EI candidates (docs/SAMPLERS.md: chosen on tuning seeds). */
+/* Defaults that differ from Optuna 3.1's are chosen on tuning seeds (100-299), never
+ * on the reported 0-9: docs/SAMPLERS.md, "Choosing the defaults". */
 #define S_TPE_N_EI_DEFAULT 24
+#define S_TPE_PRIOR_WEIGHT_DEFAULT 3.0
 
 int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
 {
@@ -1705,7 +1707,7 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
     out->n_startup_trials = 10;
     out->n_ei_candidates = S_TPE_N_EI_DEFAULT;
     out->gamma = 0.1;
-    out->prior_weight = 1.0;
+    out->prior_weight = S_TPE_PRIOR_WEIGHT_DEFAULT;
     out->constant_liar = true;
     out->estimator = SW_TPE_OPTUNA31;
     if (!o)

@@ -8,7 +8,10 @@
  *  gamma(n) = min(ceil(gamma n), 25)) and a bad set; each set gets a Parzen
  *  estimator (a weighted mixture of truncated normals, or of categorical kernels,
  *  plus a prior component); n_ei_candidates points are drawn from the good
- *  estimator l and the one maximising log l(x) - log g(x) is proposed.
+ *  estimator l and the one maximising log l(x) - log g(x) is proposed. Defaults are
+ *  Optuna 3.1's except prior_weight, 3 instead of 1 (chosen on tuning seeds:
+ *  docs/SAMPLERS.md, "Choosing the defaults"); "estimator": "optuna4" selects
+ *  Optuna 4's Parzen estimator.
  *  With multivariate = true the always-active parameters share joint kernels
  *  (Falkner, Klein & Hutter, "BOHB", ICML 2018; Optuna's multivariate=True).
  *  docs/SAMPLERS.md describes the algorithm, every option and its default.

@@ -492,7 +492,10 @@ static void test_pruner_sampler_options(void **state)
     sw_tpe_opts_t to;
     assert_int_equal(sw_spec_tpe_options(NULL, &to, NULL), 0);
     assert_int_equal(to.n_startup_trials, 10);
-    assert_true(to.gamma == 0.1 && to.prior_weight == 1.0 && to.constant_liar && !to.multivariate);
+    assert_true(to.gamma == 0.1 && to.prior_weight == 3.0 && to.constant_liar && !to.multivariate);
+    assert_int_equal(to.n_ei_candidates, 24);
+    assert_int_equal(to.estimator, SW_TPE_OPTUNA31);
+    assert_false(to.consider_endpoints);
 }
 
 static void test_every_fault_reported(void **state)
