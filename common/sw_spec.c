@@ -762,6 +762,12 @@ static bool s_check_when(s_ctx_t *c, const sw_spec_t *spec, const bool *usable)
             }
             if (!usable[q])
                 continue;
+            const sw_param_t *qp = &spec->params[q];
+            if (qp->type == SW_PARAM_FLOAT && qp->step <= 0) {
+                s_err(c, path, "%.64s is a continuous float: a condition on one of its values "
+                      "almost never holds (give it a step, or make it categorical)", it->string);
+                continue;
+            }
             if (cJSON_IsArray(it)) {
                 int k = 0;
                 for (const cJSON *v = it->child; v; v = v->next, k++)
@@ -1425,8 +1431,16 @@ sw_spec_t *sw_spec_parse(const char *text, size_t len, const char *origin, sw_er
             s_forward(&c, &e);
         sw_errs_clear(&e);
     }
+    if (spec->pruner) {
+        const cJSON *pf = cJSON_GetObjectItemCaseSensitive(spec->pruner, "folds");
+        if (cJSON_IsTrue(pf) && spec->cv_folds < 2)
+            s_err(&c, "pruner.folds", "fold pruning needs cross-validation (cv.folds >= 2)");
+    }
     spec->sampler = s_parse_typed_object(&c, "sampler", cJSON_GetObjectItemCaseSensitive(root, "sampler"));
-    if (spec->sampler) {
+    if (spec->sampler && spec->method != SW_METHOD_TPE) {
+        s_err(&c, "sampler", "sampler options are only used with method tpe (method is %s)",
+              spec->method == SW_METHOD_GRID ? "grid" : "random");
+    } else if (spec->sampler) {
         sw_tpe_opts_t to;
         sw_errs_t e = {0};
         if (sw_spec_tpe_options(spec->sampler, &to, &e) < 0)
@@ -1643,6 +1657,12 @@ int sw_spec_pruner_options(const cJSON *o, const char *objective_metric,
     ok &= s_opt_int(errs, "pruner", o, "n_startup_trials", 0, &out->n_startup_trials);
     ok &= s_opt_int(errs, "pruner", o, "n_warmup_steps", 0, &out->n_warmup_steps);
     ok &= s_opt_int(errs, "pruner", o, "interval_steps", 1, &out->interval_steps);
+    if (cJSON_GetObjectItemCaseSensitive(o, "min_step")
+        && cJSON_GetObjectItemCaseSensitive(o, "min_resource")) {
+        if (errs)
+            sw_errs_add(errs, "pruner.min_step: give min_resource or its alias min_step, not both");
+        ok = false;
+    }
     ok &= s_opt_num(errs, "pruner", o, "min_step", 0, false, true, &out->min_resource);
     ok &= s_opt_num(errs, "pruner", o, "min_resource", 0, false, true, &out->min_resource);
     ok &= s_opt_num(errs, "pruner", o, "reduction_factor", 1, false, true, &out->reduction_factor);

@@ -19,8 +19,9 @@ static sw_spec_t *s_spec(const char *direction, const char *pruner)
     snprintf(text, sizeof text,
              "{\"name\":\"p\",\"objective\":{\"metric\":\"acc\",\"direction\":\"%s\"},"
              "\"method\":\"random\",\"trainer\":{\"type\":\"function\"},"
-             "\"parameters\":{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}%s%s}",
-             direction, pruner ? ",\"pruner\":" : "", pruner ? pruner : "");
+             "\"parameters\":{\"x\":{\"type\":\"float\",\"low\":0,\"high\":1}}%s%s%s}",
+             direction, pruner ? ",\"pruner\":" : "", pruner ? pruner : "",
+             pruner && strstr(pruner, "\"folds\":true") ? ",\"cv\":{\"folds\":3}" : "");
     sw_errs_t errs = {0};
     sw_spec_t *spec = sw_spec_parse(text, strlen(text), NULL, &errs);
     for (size_t i = 0; i < errs.count; i++)

@@ -255,6 +255,10 @@ static const s_case_t s_cases[] = {
      "parameters.m.when.opt: unknown parameter 'opt'"},
     {"random", "'m':{'type':'float','low':0,'high':1,'when':{'m':0.5}}", "", NULL,
      "parameters.m.when.m: a parameter cannot depend on itself"},
+    {"random", "'f':{'type':'float','low':0,'high':1},'m':{'type':'int','low':0,'high':3,'when':{'f':0.5}}",
+     "", NULL,
+     "parameters.m.when.f: f is a continuous float: a condition on one of its values almost never "
+     "holds (give it a step, or make it categorical)"},
     {"random",
      "'m':{'type':'float','low':0,'high':1,'when':{'o':'sgdd'}},'o':{'type':'categorical','values':['adam','sgd']}",
      "", NULL, "parameters.m.when.o: \"sgdd\" is not in the domain of o"},
@@ -398,6 +402,12 @@ static void test_pruner_sampler_options(void **state)
         {"random", ",'pruner':{'type':'none','min_resource':1}",
          "pruner.min_resource: unknown option for the none pruner"},
         {"random", ",'pruner':{'type':'median','folds':1}", "pruner.folds: must be true or false"},
+        {"random", ",'pruner':{'type':'median','folds':true}",
+         "pruner.folds: fold pruning needs cross-validation (cv.folds >= 2)"},
+        {"random", ",'pruner':{'type':'asha','min_step':2,'min_resource':3}",
+         "pruner.min_step: give min_resource or its alias min_step, not both"},
+        {"random", ",'sampler':{'type':'tpe','n_startup_trials':5}",
+         "sampler: sampler options are only used with method tpe (method is random)"},
         {"random", ",'pruner':{'type':'median','metric':''}", "pruner.metric: must be a non-empty string"},
         {"random", ",'pruner':{'type':'median','direction':'down'}",
          "pruner.direction: must be \"minimize\" or \"maximize\""},
@@ -460,7 +470,7 @@ static void test_pruner_sampler_options(void **state)
     static const char *const good[] = {
         ",'pruner':{'type':'none'}",
         ",'pruner':{'type':'median','n_startup_trials':0,'n_warmup_steps':0,'interval_steps':1,"
-        "'folds':true,'metric':'val_accuracy','direction':'maximize'}",
+        "'folds':true,'metric':'val_accuracy','direction':'maximize'},'cv':{'folds':3}",
         ",'pruner':{'type':'median','metric':'val_loss','direction':'minimize'}",
         ",'pruner':{'type':'asha','min_resource':1,'reduction_factor':2.5,'max_resource':27,"
         "'min_early_stopping_rate':0,'n_startup_trials':3}",
