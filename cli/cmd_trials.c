@@ -184,6 +184,10 @@ static int s_print_attempt(const coord_db_attempt_t *row, void *arg)
             cJSON_AddNumberToObject(o, "value", row->value);
         else
             cJSON_AddNullToObject(o, "value");
+        if (row->last_step >= 0)
+            cJSON_AddNumberToObject(o, "last_step", (double)row->last_step);
+        else
+            cJSON_AddNullToObject(o, "last_step");
         if (row->error)
             cJSON_AddStringToObject(o, "error", row->error);
         else
@@ -198,6 +202,9 @@ static int s_print_attempt(const coord_db_attempt_t *row, void *arg)
         printf(",%.17g,", row->value);
     else
         printf(",,");
+    if (row->last_step >= 0)
+        printf("%lld", (long long)row->last_step);
+    putchar(',');
     s_csv_field(row->error ? row->error : "");
     putchar('\n');
     return 0;
@@ -235,7 +242,9 @@ int cli_cmd_trials(int argc, char **argv)
                    "folds), value_std (population std over folds), folds done, error.\n"
                    "With --attempts, print every attempt instead: sweep, attempt id, trial\n"
                    "number, fold (-1 without cross-validation), state, kind (trainer,\n"
-                   "lease, handed_back, timeout, worker, cancelled, ...), worker, value, error.\n\n"
+                   "lease, handed_back, timeout, worker, cancelled, ...), worker, value,\n"
+                   "last_step (the last step reported: where a pruned attempt stopped),\n"
+                   "error.\n\n"
                    "exit status: 0 ok, 1 unreadable database, 2 usage or unknown sweep\n");
             return CLI_EXIT_OK;
         default:
@@ -257,7 +266,7 @@ int cli_cmd_trials(int argc, char **argv)
         const sweep_ref_t *sw = &sweeps.items[i];
         if (attempts) {
             if (!json && i == 0)
-                printf("sweep,attempt,trial,fold,state,kind,worker,value,error\n");
+                printf("sweep,attempt,trial,fold,state,kind,worker,value,last_step,error\n");
             trials_ctx_t actx = {sw, json, arr};
             if (coord_db_attempts(db, sw->id, NULL, s_print_attempt, &actx)) {
                 fprintf(stderr, "sweepd trials: cannot read '%s'\n", db_path);
