@@ -59,3 +59,13 @@ SWEEPD="$SWEEPD" sh scripts/chaos.sh 2000 20 4 2>&1 | sed -n 's/^chaos: /  /p'
 echo
 echo "-- built-in trainer beside PyTorch (bench/parity.sh): accuracy over 5 seeds, speed, memory"
 sh bench/parity.sh "$build" || echo "  (a parity or speed check above did not pass)"
+
+echo
+echo "-- TPE beside Optuna's TPE (bench/bench_tpe, bench/optuna_tpe.py): best after 100 trials,"
+echo "   median over seeds 0-9 (lower is better), and the cost of one proposal"
+"$build/bench/bench_tpe" all --seeds 10 | sed 's/^/  /'
+PYTHONWARNINGS=ignore /usr/bin/python3 bench/optuna_tpe.py --seeds 10 --procs 2 --sizes 100,1000,5000 2>/dev/null | sed 's/^/  /'
+
+echo
+echo "-- ASHA beside the full budget on the same 81 configurations (bench/bench_asha.sh)"
+sh bench/bench_asha.sh "$build" | sed 's/^/  /' || echo "  (the ASHA acceptance above did not hold)"
