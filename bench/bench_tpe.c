@@ -8,10 +8,13 @@
  *  (b) cost: median milliseconds of one coord_tpe_propose() with 3 float
  *      parameters in [-5, 5], after N completed trials (uniformly random, value a
  *      quadratic), 30 timed proposals each followed by its result (as Optuna's
- *      ask + tell in ../shared/anchors/optuna_tpe_latency.py).
+ *      ask + tell in ../shared/anchors/optuna_tpe_latency.py). Each trial carries
+ *      its numeric view (coord_sampler_trial_t.x), filled once when it is added, as
+ *      the coordinator does; --json leaves the views out (TPE reads the JSON).
  *
  *  Usage: bench_tpe [quality|latency|all] [--seeds N] [--trials N] [--first-seed N]
  *                   [--tpe-only] [--sampler '"key":value,...'] [--univariate] [--cpu]
+ *                   [--json]
  *  --first-seed and --sampler serve tuning: options are chosen on seeds other than
  *  the reported 0-9 (docs/SAMPLERS.md), then 0-9 are run once.
  *  Figures, not pass/fail. Exit status 0, or 1 on a setup failure.
@@ -216,6 +219,7 @@ static cJSON *s_point(double x, double y, double z)
 }
 
 static int s_cpu_time;   /* --cpu: time proposals on the thread's CPU clock */
+static int s_json_path;  /* --json: history without numeric views (TPE reads the JSON) */
 
 /* Wall-clock (monotonic) ns, or with --cpu this thread's CPU time in ns: on a
  * shared, loaded machine the CPU time shows the cost without the waits. */
@@ -237,6 +241,7 @@ static double s_latency(int variant, int n, int asks, double *p90)
         return NAN;
     size_t cap = (size_t)n + (size_t)asks + 1;
     coord_sampler_trial_t *h = calloc(cap, sizeof *h);
+    double *view = calloc(cap * 3, sizeof *view);   /* the trials' numeric views */
     sw_rng_t rng;
     sw_rng_seed(&rng, 12345);
     for (int i = 0; i < n; i++) {
@@ -244,6 +249,10 @@ static double s_latency(int variant, int n, int asks, double *p90)
         double z = -5 + 10 * sw_rng_uniform(&rng);
         h[i] = (coord_sampler_trial_t){.number = i, .params = s_point(x, y, z), .finished = true,
                                        .value = s_quad(x, y, z)};
+        if (!s_json_path) {
+            coord_sampler_view(spec, h[i].params, view + 3 * (size_t)i);
+            h[i].x = view + 3 * (size_t)i;
+        }
     }
     double *ms = calloc((size_t)asks, sizeof *ms);
     size_t nh = (size_t)n;
@@ -256,6 +265,10 @@ static double s_latency(int variant, int n, int asks, double *p90)
             ms[a - 1] = (double)(t1 - t0) / 1e6;
         h[nh] = (coord_sampler_trial_t){.number = (int64_t)nh, .params = p, .finished = true,
                                         .value = s_quad(s_get(p, 0), s_get(p, 1), s_get(p, 2))};
+        if (!s_json_path) {     /* as the coordinator: the view is filled once per trial */
+            coord_sampler_view(spec, p, view + 3 * nh);
+            h[nh].x = view + 3 * nh;
+        }
         nh++;
     }
     qsort(ms, (size_t)asks, sizeof *ms, s_cmp_double);
@@ -264,6 +277,7 @@ static double s_latency(int variant, int n, int asks, double *p90)
     for (size_t i = 0; i < nh; i++)
         cJSON_Delete((cJSON *)h[i].params);
     free(h);
+    free(view);
     free(ms);
     coord_tpe_destroy(&tpe);
     sw_spec_destroy(&spec);
@@ -311,6 +325,8 @@ int main(int argc, char **argv)
             s_tpe_only = 1;
         else if (!strcmp(argv[i], "--cpu"))
             s_cpu_time = 1;
+        else if (!strcmp(argv[i], "--json"))
+            s_json_path = 1;
         else if (!strcmp(argv[i], "--univariate"))
             s_only_univariate = 1;
         else if (!strcmp(argv[i], "--trials") && i + 1 < argc)
@@ -319,7 +335,7 @@ int main(int argc, char **argv)
             what = argv[i];
         else {
             fprintf(stderr, "usage: bench_tpe [quality|latency|all] [--seeds N] [--trials N] "
-                            "[--univariate] [--cpu] [--first-seed N] [--tpe-only]\n"
+                            "[--univariate] [--cpu] [--json] [--first-seed N] [--tpe-only]\n"
                             "                 [--sampler '\"key\":value,...']\n");
             return 2;
         }

@@ -50,6 +50,56 @@ coord_sampler_t *coord_sampler_new_errs(const sw_spec_t *spec, sw_errs_t *errs)
     return self;
 }
 
+/* Index of the parameter named NAME (params are sorted by strcmp), or -1. */
+static int s_param_index(const sw_spec_t *spec, const char *name)
+{
+    int a = 0, b = spec->n_params - 1;
+    while (a <= b) {
+        int m = (a + b) / 2;
+        int c = strcmp(name, spec->params[m].name);
+        if (!c)
+            return m;
+        if (c < 0)
+            b = m - 1;
+        else
+            a = m + 1;
+    }
+    return -1;
+}
+
+void coord_sampler_view(const sw_spec_t *spec, const cJSON *params, double *x)
+{
+    assert(spec && x);
+    int np = spec->n_params;
+    for (int p = 0; p < np; p++)
+        x[p] = NAN;
+    /* Stored params usually list names in spec order: try the next expected
+     * parameter first, then search. */
+    int expect = 0;
+    for (const cJSON *it = params ? params->child : NULL; it; it = it->next) {
+        if (!it->string)
+            continue;
+        int p = expect < np && !strcmp(it->string, spec->params[expect].name) ? expect : -1;
+        if (p < 0)
+            p = s_param_index(spec, it->string);
+        if (p < 0)
+            continue;
+        expect = p + 1;
+        const sw_param_t *param = &spec->params[p];
+        x[p] = NAN;
+        if (param->type == SW_PARAM_CATEGORICAL) {
+            int i = 0;
+            for (const cJSON *v = param->values ? param->values->child : NULL; v; v = v->next, i++)
+                if (sw_json_equal(v, it)) {
+                    x[p] = i;
+                    break;
+                }
+        } else if (cJSON_IsNumber(it)) {
+            x[p] = it->valuedouble;
+        }
+    }
+}
+
 coord_sampler_t *coord_sampler_new(const sw_spec_t *spec)
 {
     return coord_sampler_new_errs(spec, NULL);

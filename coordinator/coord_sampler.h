@@ -38,6 +38,12 @@
 typedef struct {
     int64_t number;         /* trial number in the sweep */
     const cJSON *params;    /* JSON object: name -> value (borrowed) */
+    const double *x;        /* optional numeric view of PARAMS (borrowed): spec->n_params
+                               values in spec order, exactly as coord_sampler_view()
+                               fills them from PARAMS; NULL: samplers read PARAMS.
+                               Holders of a long history fill it once per trial so
+                               that TPE never walks JSON when proposing; either way
+                               the proposal is the same, bit for bit */
     bool finished;          /* COMPLETE or PRUNED: VALUE is meaningful */
     bool pruned;            /* PRUNED (VALUE is its last reported value) */
     double value;           /* objective value (mean over folds); NAN when none */
@@ -59,6 +65,16 @@ coord_sampler_t *coord_sampler_new_errs(const sw_spec_t *spec, sw_errs_t *errs);
  * trials, so that the two cannot drift apart. Returns a new cJSON value (caller
  * owns) or NULL on OOM. */
 cJSON *coord_sampler_draw(const sw_param_t *param, sw_rng_t *rng);
+
+/* The numeric view of a trial's PARAMS (a JSON object, or NULL) for
+ * coord_sampler_trial_t.x: writes X[0..spec->n_params), one value per parameter in
+ * spec order. int and float: the member's number as stored (its own units, no log
+ * taken, no range check); categorical: the index (0-based, as listed in the spec) of
+ * the first listed value equal to the member (sw_json_equal); NAN when the member
+ * is absent, not a number (int, float) or not a listed value (categorical). A name
+ * given twice counts its last member; names not in the spec are ignored. O(members
+ * log n_params) with no allocation; X is caller-owned. */
+void coord_sampler_view(const sw_spec_t *spec, const cJSON *params, double *x);
 
 /* Free and set *SELF_P to NULL; NULL is fine. */
 void coord_sampler_destroy(coord_sampler_t **self_p);

@@ -49,6 +49,10 @@ typedef struct {
     int64_t id;             /* trials.id */
     int64_t number;
     cJSON *params;          /* owned */
+    double *x;              /* owned numeric view of PARAMS (coord_sampler_view), filled
+                               once when the trial is created or loaded, so that TPE
+                               does not walk JSON per proposal; NULL on OOM (the
+                               sampler then reads PARAMS: same proposal, slower) */
     tstate_t state;
     int n_folds;            /* k >= 2, or 1 (fold -1 on the wire) */
     fold_t *folds;
@@ -611,9 +615,20 @@ static void s_trial_free(trial_t *t)
     if (!t)
         return;
     cJSON_Delete(t->params);
+    free(t->x);
     free(t->folds);
     free(t->error);
     free(t);
+}
+
+/* Fill T's numeric view of its params once (coord_sampler_trial_t.x). On OOM it
+ * stays NULL and the sampler reads the JSON instead, with the same result. */
+static void s_trial_view(const sweep_t *sw, trial_t *t)
+{
+    free(t->x);
+    t->x = malloc(((size_t)sw->spec->n_params + 1) * sizeof *t->x);
+    if (t->x)
+        coord_sampler_view(sw->spec, t->params, t->x);
 }
 
 static int s_sweep_add_trial(sweep_t *sw, trial_t *t)
@@ -637,7 +652,7 @@ static trial_t *s_trial_create(coord_sched_t *self, sweep_t *sw)
         for (int64_t i = 0; i < n; i++) {
             trial_t *h = sw->trials[i];
             hist[i] = (coord_sampler_trial_t){
-                .number = h->number, .params = h->params,
+                .number = h->number, .params = h->params, .x = h->x,
                 .finished = h->state == T_COMPLETE || h->state == T_PRUNED,
                 .pruned = h->state == T_PRUNED, .value = h->value};
         }
@@ -666,6 +681,7 @@ static trial_t *s_trial_create(coord_sched_t *self, sweep_t *sw)
     }
     t->number = n;
     t->params = params;
+    s_trial_view(sw, t);
     t->state = T_PENDING;
     sw->counts[T_PENDING]++;
     if (s_db(self, coord_db_trial_insert(self->db, sw->id, n, text, "PENDING", s_unix(), &t->id)))
@@ -878,6 +894,7 @@ static int s_load_trial(const coord_db_trial_t *row, void *arg)
     t->params = cJSON_Parse(row->params);
     if (!t->params)
         t->params = cJSON_CreateObject();
+    s_trial_view(sw, t);
     t->state = s_tstate_parse(row->state);
     t->value = row->value;
     t->value_std = row->value_std;

@@ -100,6 +100,7 @@ typedef struct {
     double key;                 /* value, negated when maximising (smaller = better) */
     int cls;                    /* S_CLS_*: rank class, smaller = better */
     const cJSON *params;        /* borrowed */
+    const double *x;            /* borrowed numeric view, or NULL: read PARAMS */
 } s_row_t;
 
 /* A parameter's domain in the model's space. */
@@ -346,41 +347,16 @@ static void s_domain(const sw_param_t *p, s_dom_t *d)
     }
 }
 
-/* Model-space value of V for parameter P, or NAN when V is not a usable value. */
-static double s_internal(const sw_param_t *p, const s_dom_t *d, const cJSON *v)
+/* Model-space value of V, parameter P's entry in a trial's numeric view
+ * (coord_sampler_view: its own units, categorical index), or NAN when V is not a
+ * usable value. */
+static inline double s_internal(const sw_param_t *p, const s_dom_t *d, double v)
 {
-    if (!v)
+    if (d->kind == S_CAT)
+        return v;
+    if (!(v >= p->low && v <= p->high))
         return NAN;
-    if (d->kind == S_CAT) {
-        int i = 0;
-        for (const cJSON *it = p->values ? p->values->child : NULL; it; it = it->next, i++)
-            if (sw_json_equal(it, v))
-                return i;
-        return NAN;
-    }
-    if (!cJSON_IsNumber(v))
-        return NAN;
-    double x = v->valuedouble;
-    if (!(x >= p->low && x <= p->high))
-        return NAN;
-    return d->log ? log(x) : x;
-}
-
-/* Index of the parameter named NAME (params are sorted by strcmp), or -1. */
-static int s_param_index(const sw_spec_t *spec, const char *name)
-{
-    int a = 0, b = spec->n_params - 1;
-    while (a <= b) {
-        int m = (a + b) / 2;
-        int c = strcmp(name, spec->params[m].name);
-        if (!c)
-            return m;
-        if (c < 0)
-            b = m - 1;
-        else
-            a = m + 1;
-    }
-    return -1;
+    return d->log ? log(v) : v;
 }
 
 static int s_cmp_row(const void *pa, const void *pb)
@@ -411,12 +387,14 @@ typedef struct {
     size_t n;
     size_t n_finished;          /* rows of class COMPLETE, PRUNED or NONFINITE */
     double *col;                /* n_params columns of N model-space values (NAN: absent) */
+    double *view;               /* n_params scratch: the view of a trial without one */
 } s_hist_t;
 
 static void s_hist_free(s_hist_t *h)
 {
     free(h->rows);
     free(h->col);
+    free(h->view);
 }
 
 static int s_hist_build(const coord_tpe_t *self, int64_t number, const coord_sampler_trial_t *history,
@@ -437,6 +415,7 @@ static int s_hist_build(const coord_tpe_t *self, int64_t number, const coord_sam
         s_row_t *r = &h->rows[h->n];
         r->number = t->number;
         r->params = t->params;
+        r->x = t->x;
         if (!t->finished) {
             r->cls = S_CLS_RUNNING;
             r->key = INFINITY;
@@ -457,25 +436,19 @@ static int s_hist_build(const coord_tpe_t *self, int64_t number, const coord_sam
 
     int np = spec->n_params;
     h->col = malloc(((size_t)np * h->n + 1) * sizeof *h->col);
-    if (!h->col)
+    h->view = malloc(((size_t)np + 1) * sizeof *h->view);
+    if (!h->col || !h->view)
         return SW_ENOMEM;
-    for (size_t j = 0; j < (size_t)np * h->n; j++)
-        h->col[j] = NAN;
+    /* The trials' numeric views (coord_sampler_trial_t.x); a trial without one is
+     * read from its JSON through the same function that fills them. */
     for (size_t i = 0; i < h->n; i++) {
-        /* Stored params usually list names in spec order: try the next expected
-         * parameter first, then search. */
-        int expect = 0;
-        for (const cJSON *it = h->rows[i].params->child; it; it = it->next) {
-            if (!it->string)
-                continue;
-            int p = expect < np && !strcmp(it->string, spec->params[expect].name) ? expect : -1;
-            if (p < 0)
-                p = s_param_index(spec, it->string);
-            if (p < 0)
-                continue;
-            expect = p + 1;
-            h->col[(size_t)p * h->n + i] = s_internal(&spec->params[p], &dom[p], it);
+        const double *x = h->rows[i].x;
+        if (!x) {
+            coord_sampler_view(spec, h->rows[i].params, h->view);
+            x = h->view;
         }
+        for (int p = 0; p < np; p++)
+            h->col[(size_t)p * h->n + i] = s_internal(&spec->params[p], &dom[p], x[p]);
     }
     return 0;
 }

@@ -1,4 +1,5 @@
-/*  test_coord_tpe.c - the TPE sampler converges, stays in its domains, is deterministic
+/*  test_coord_tpe.c - the TPE sampler converges, stays in its domains, is deterministic,
+ *  and proposes the same from numeric views as from JSON
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -438,6 +439,182 @@ static void test_options(void **state)
     sw_spec_destroy(&spec);
 }
 
+/* ---------------------------------------------------------------------------
+ *  The numeric view (coord_sampler_trial_t.x) changes nothing
+ */
+
+/* Every parameter type: float, log float, int, log int, stepped float, string
+ * categorical, a conditional float, a mixed categorical, a conditional stepped int. */
+static const char *s_all_types =
+    "{\"a\":{\"type\":\"float\",\"low\":-3,\"high\":7},"
+    "\"b\":{\"type\":\"float\",\"low\":0.001,\"high\":10,\"log\":true},"
+    "\"c\":{\"type\":\"int\",\"low\":1,\"high\":9},"
+    "\"d\":{\"type\":\"int\",\"low\":1,\"high\":1000,\"log\":true},"
+    "\"e\":{\"type\":\"float\",\"low\":0,\"high\":1,\"step\":0.125},"
+    "\"f\":{\"type\":\"categorical\",\"values\":[\"sgd\",\"adam\",\"rms\"]},"
+    "\"g\":{\"type\":\"float\",\"low\":0,\"high\":0.99,\"when\":{\"f\":\"sgd\"}},"
+    "\"h\":{\"type\":\"categorical\",\"values\":[16,32,64,true]},"
+    "\"i\":{\"type\":\"int\",\"low\":0,\"high\":100,\"step\":5,\"when\":{\"f\":[\"adam\",\"rms\"]}}}";
+
+/* Random stored params over s_all_types, with absent members, values out of the
+ * domain, wrong types, unknown and repeated names. */
+static cJSON *s_rand_params(sw_rng_t *r)
+{
+    static const char *cats[] = {"sgd", "adam", "rms", "bogus"};
+    const char *f = cats[sw_rng_below(r, 4)];
+    cJSON *o = cJSON_CreateObject();
+    assert_non_null(o);
+    if (sw_rng_uniform(r) < 0.9)
+        cJSON_AddNumberToObject(o, "a", -4 + 12 * sw_rng_uniform(r));
+    if (sw_rng_uniform(r) < 0.9)
+        cJSON_AddNumberToObject(o, "b", exp(log(0.001) + (log(10) - log(0.001)) * sw_rng_uniform(r)));
+    if (sw_rng_uniform(r) < 0.9)
+        cJSON_AddNumberToObject(o, "c", 1 + (double)sw_rng_below(r, 9));
+    if (sw_rng_uniform(r) < 0.05)
+        cJSON_AddStringToObject(o, "c", "x");
+    if (sw_rng_uniform(r) < 0.9)
+        cJSON_AddNumberToObject(o, "d", 1 + (double)sw_rng_below(r, 1000));
+    if (sw_rng_uniform(r) < 0.9)
+        cJSON_AddNumberToObject(o, "e", 0.125 * (double)sw_rng_below(r, 9));
+    if (sw_rng_uniform(r) < 0.95)
+        cJSON_AddStringToObject(o, "f", f);
+    if (!strcmp(f, "sgd") && sw_rng_uniform(r) < 0.9)
+        cJSON_AddNumberToObject(o, "g", 0.99 * sw_rng_uniform(r));
+    if (sw_rng_uniform(r) < 0.9) {
+        int k = (int)sw_rng_below(r, 5);
+        if (k < 3)
+            cJSON_AddNumberToObject(o, "h", 16 << k);
+        else if (k == 3)
+            cJSON_AddTrueToObject(o, "h");
+        else
+            cJSON_AddFalseToObject(o, "h");
+    }
+    if (strcmp(f, "sgd") && sw_rng_uniform(r) < 0.9)
+        cJSON_AddNumberToObject(o, "i", 5 * (double)sw_rng_below(r, 21));
+    if (sw_rng_uniform(r) < 0.03)
+        cJSON_AddNumberToObject(o, "zz", 1);
+    if (sw_rng_uniform(r) < 0.03)
+        cJSON_AddNumberToObject(o, "a", 2.5);     /* a repeated name: the last counts */
+    return o;
+}
+
+/* 300 random histories (0-399 trials, 0-1499 for every tenth; shuffled; finished,
+ * pruned, running, NaN and infinite values; both directions; five option sets, the
+ * multivariate estimator included), four proposals each as the history grows: the
+ * sampler fed with numeric views proposes exactly what the one reading JSON does
+ * (compared as printed JSON, which cJSON writes with round-trip precision), and so
+ * does one fed with views on every other trial only. */
+static void test_view_identical(void **state)
+{
+    (void)state;
+    static const char *opts[] = {
+        "{\"type\":\"tpe\"}",
+        "{\"type\":\"tpe\",\"multivariate\":true}",
+        "{\"type\":\"tpe\",\"constant_liar\":false,\"prior_weight\":1}",
+        "{\"type\":\"tpe\",\"estimator\":\"optuna4\",\"consider_endpoints\":true}",
+        "{\"type\":\"tpe\",\"multivariate\":true,\"estimator\":\"optuna4\",\"n_startup_trials\":3}",
+    };
+    int compared = 0, tpe_made = 0;
+    for (int c = 0; c < 300; c++) {
+        sw_rng_t r;
+        sw_rng_seed(&r, 1000 + (uint64_t)c);
+        sw_spec_t *spec = s_spec(s_all_types, c % 2 ? "maximize" : "minimize", c, opts[c % 5], NULL);
+        int np = spec->n_params;
+        assert_int_equal(np, 9);
+        coord_tpe_t *tj = coord_tpe_new(spec, NULL), *tv = coord_tpe_new(spec, NULL);
+        coord_tpe_t *tm = coord_tpe_new(spec, NULL);
+        assert_non_null(tj);
+        assert_non_null(tv);
+        assert_non_null(tm);
+        size_t n = (size_t)sw_rng_below(&r, c % 10 == 0 ? 1500 : 400), cap = n + 4;
+        coord_sampler_trial_t *hj = calloc(cap, sizeof *hj), *hv = calloc(cap, sizeof *hv);
+        coord_sampler_trial_t *hm = calloc(cap, sizeof *hm);
+        double *x = calloc(cap * (size_t)np, sizeof *x);
+        assert_true(hj && hv && hm && x);
+        for (size_t i = 0; i < n; i++) {
+            double u = sw_rng_uniform(&r), v = sw_rng_normal(&r);
+            v = u < 0.02 ? NAN : u < 0.03 ? INFINITY : v;
+            cJSON *p = sw_rng_uniform(&r) < 0.01 ? NULL : s_rand_params(&r);
+            bool fin = sw_rng_uniform(&r) < 0.85;
+            hj[i] = (coord_sampler_trial_t){.number = (int64_t)i, .params = p, .finished = fin,
+                                            .pruned = fin && sw_rng_uniform(&r) < 0.1, .value = v};
+        }
+        for (size_t i = n; i > 1; i--) {    /* any order */
+            size_t j = (size_t)sw_rng_below(&r, i);
+            coord_sampler_trial_t t = hj[i - 1];
+            hj[i - 1] = hj[j];
+            hj[j] = t;
+        }
+        for (int k = 0; k < 4; k++) {
+            for (size_t i = 0; i < n; i++) {
+                hv[i] = hm[i] = hj[i];
+                coord_sampler_view(spec, hj[i].params, x + i * (size_t)np);
+                hv[i].x = x + i * (size_t)np;
+                hm[i].x = i % 2 ? hv[i].x : NULL;
+            }
+            int ej = -1, ev = -1, em = -1;
+            cJSON *pj = coord_tpe_propose(tj, (int64_t)n, hj, n, &ej);
+            cJSON *pv = coord_tpe_propose(tv, (int64_t)n, hv, n, &ev);
+            cJSON *pm = coord_tpe_propose(tm, (int64_t)n, hm, n, &em);
+            assert_int_equal(ej, 0);
+            assert_int_equal(ev, 0);
+            assert_int_equal(em, 0);
+            char *sj = cJSON_PrintUnformatted(pj), *sv = cJSON_PrintUnformatted(pv);
+            char *sm = cJSON_PrintUnformatted(pm);
+            assert_string_equal(sj, sv);
+            assert_string_equal(sj, sm);
+            compared++;
+            tpe_made += n >= 10;
+            free(sj);
+            free(sv);
+            free(sm);
+            cJSON_Delete(pv);
+            cJSON_Delete(pm);
+            hj[n] = (coord_sampler_trial_t){.number = (int64_t)n, .params = pj, .finished = k != 2,
+                                            .value = sw_rng_normal(&r)};
+            n++;
+        }
+        for (size_t i = 0; i < n; i++)
+            cJSON_Delete((cJSON *)hj[i].params);
+        free(hj);
+        free(hv);
+        free(hm);
+        free(x);
+        coord_tpe_destroy(&tj);
+        coord_tpe_destroy(&tv);
+        coord_tpe_destroy(&tm);
+        sw_spec_destroy(&spec);
+    }
+    assert_int_equal(compared, 1200);
+    assert_true(tpe_made >= 1100);      /* nearly all past the startup trials */
+}
+
+/* The view itself: units as stored, categorical indices, NAN for what is unusable. */
+static void test_view_values(void **state)
+{
+    (void)state;
+    sw_spec_t *spec = s_spec(s_all_types, "minimize", 0, NULL, NULL);
+    cJSON *p = cJSON_Parse("{\"zz\":1,\"a\":9.5,\"b\":0.5,\"c\":\"x\",\"f\":\"rms\",\"h\":true,"
+                           "\"i\":35,\"a\":-1.25}");
+    assert_non_null(p);
+    double x[9];
+    coord_sampler_view(spec, p, x);
+    assert_true(x[0] == -1.25);    /* a: the last member of that name */
+    assert_true(x[1] == 0.5);      /* b: its own units, no log */
+    assert_true(isnan(x[2]));      /* c: not a number */
+    assert_true(isnan(x[3]));      /* d: absent */
+    assert_true(isnan(x[4]));      /* e: absent */
+    assert_true(x[5] == 2);        /* f: "rms" is the third value */
+    assert_true(isnan(x[6]));      /* g: absent */
+    assert_true(x[7] == 3);        /* h: true is the fourth value */
+    assert_true(x[8] == 35);       /* i */
+    cJSON_Delete(p);
+    coord_sampler_view(spec, NULL, x);
+    for (int i = 0; i < 9; i++)
+        assert_true(isnan(x[i]));
+    sw_spec_destroy(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_constant_liar),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_view_identical),
+        cmocka_unit_test(test_view_values),
     };
     return cmocka_run_group_tests_name("coord_tpe", tests, NULL, NULL);
 }
