@@ -62,6 +62,17 @@
 #define S_TPE_SALT 0x5450455f73616d70ull   /* derives TPE's streams from the seed */
 
 enum { S_CLS_COMPLETE, S_CLS_PRUNED, S_CLS_NONFINITE, S_CLS_RUNNING };
+
+/* Scratch buffers kept from one call to the next (see s_buf), one per use. */
+enum {
+    S_B_ROWS, S_B_COL, S_B_VIEW,                             /* s_hist_build */
+    S_B_IDX, S_B_BELOW, S_B_XB, S_B_XA, S_B_ORDER, S_B_OVAL, /* s_propose_one */
+    S_B_RANK, S_B_WB, S_B_WA, S_B_MB, S_B_MA, S_B_RWB, S_B_RWA, S_B_ISBELOW,
+    S_B_EL, S_B_EG,                                         /* s_uest_build */
+    S_B_POS, S_B_USED, S_B_MATCH, S_B_KEPT, S_B_FRESH,      /* s_column_order */
+    S_B_KVAL, S_B_FX, S_B_KNUM, S_B_ONUM, S_B_KEYS, S_B_PERM, S_B_TMP,
+    S_B_COUNT
+};
 enum { S_CONT, S_DISC, S_CAT };
 
 struct coord_tpe {
@@ -76,6 +87,12 @@ struct coord_tpe {
     bool optuna4;               /* estimator "optuna4": prior not a neighbour for the
                                    bandwidths, densities with their 1/sigma factor */
     struct s_sorted *sorted;    /* n_params caches of the last call's sorted columns */
+    struct {
+        void *p;
+        size_t cap;             /* bytes */
+    } scratch[S_B_COUNT];       /* grow-only buffers of the univariate path, reused
+                                   by every call (no allocation, no page faults once
+                                   the history stops growing much) */
 };
 
 /* One parameter's column as the last proposal sorted it: the trial numbers and
@@ -86,6 +103,7 @@ struct coord_tpe {
  * exactly the one a full sort gives. */
 typedef struct s_sorted {
     int64_t *num;               /* N trial numbers, in (value, number) order */
+    size_t num_cap;             /* bytes allocated at NUM */
     double *val;                /* their values; CAP allocated */
     size_t n, cap;
     double *byn;                /* the same values by trial number: byn[k - byn_lo],
@@ -153,9 +171,36 @@ void coord_tpe_destroy(coord_tpe_t **self_p)
         free(self->sorted[p].val);
         free(self->sorted[p].byn);
     }
+    for (int b = 0; b < S_B_COUNT; b++)
+        free(self->scratch[b].p);
     free(self->sorted);
     free(self);
     *self_p = NULL;
+}
+
+/* Scratch buffer SLOT (S_B_*) of at least BYTES, owned by SELF and valid until the
+ * next s_buf() call on the same slot; its contents are undefined. NULL on OOM. */
+static void *s_buf(coord_tpe_t *self, int slot, size_t bytes)
+{
+    if (self->scratch[slot].cap < bytes) {
+        size_t cap = bytes + bytes / 4 + 64;
+        void *p = malloc(cap);
+        if (!p)
+            return NULL;
+        free(self->scratch[slot].p);
+        self->scratch[slot].p = p;
+        self->scratch[slot].cap = cap;
+    }
+    return self->scratch[slot].p;
+}
+
+/* s_buf() zero-filled. */
+static void *s_zbuf(coord_tpe_t *self, int slot, size_t bytes)
+{
+    void *p = s_buf(self, slot, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
 }
 
 /* ---------------------------------------------------------------------------
@@ -388,21 +433,14 @@ typedef struct {
     size_t n_finished;          /* rows of class COMPLETE, PRUNED or NONFINITE */
     double *col;                /* n_params columns of N model-space values (NAN: absent) */
     double *view;               /* n_params scratch: the view of a trial without one */
-} s_hist_t;
+} s_hist_t;     /* every array is scratch of the sampler (s_buf) */
 
-static void s_hist_free(s_hist_t *h)
-{
-    free(h->rows);
-    free(h->col);
-    free(h->view);
-}
-
-static int s_hist_build(const coord_tpe_t *self, int64_t number, const coord_sampler_trial_t *history,
+static int s_hist_build(coord_tpe_t *self, int64_t number, const coord_sampler_trial_t *history,
                         size_t n_history, s_hist_t *h, const s_dom_t *dom)
 {
     const sw_spec_t *spec = self->spec;
     memset(h, 0, sizeof *h);
-    h->rows = malloc((n_history + 1) * sizeof *h->rows);
+    h->rows = s_buf(self, S_B_ROWS, (n_history + 1) * sizeof *h->rows);
     if (!h->rows)
         return SW_ENOMEM;
     bool sorted = true;
@@ -435,8 +473,8 @@ static int s_hist_build(const coord_tpe_t *self, int64_t number, const coord_sam
         qsort(h->rows, h->n, sizeof *h->rows, s_cmp_row);
 
     int np = spec->n_params;
-    h->col = malloc(((size_t)np * h->n + 1) * sizeof *h->col);
-    h->view = malloc(((size_t)np + 1) * sizeof *h->view);
+    h->col = s_buf(self, S_B_COL, ((size_t)np * h->n + 1) * sizeof *h->col);
+    h->view = s_buf(self, S_B_VIEW, ((size_t)np + 1) * sizeof *h->view);
     if (!h->col || !h->view)
         return SW_ENOMEM;
     /* The trials' numeric views (coord_sampler_trial_t.x); a trial without one is
@@ -504,13 +542,17 @@ static int s_column_order(coord_tpe_t *self, const s_hist_t *h, int p, const dou
     size_t span = n ? (size_t)(hi - lo) + 1 : 0;
     bool dense = n > 0 && span <= 4 * n + 1024;
     bool use_cache = dense && c->n > 0;
-    int32_t *pos = dense ? malloc(span * sizeof *pos) : NULL;
-    uint8_t *used = calloc(n + 1, 1), *match = calloc(n + 1, 1);
-    uint32_t *kept = malloc((n + 1) * sizeof *kept), *fresh = malloc((n + 1) * sizeof *fresh);
-    double *kval = malloc((n + 1) * sizeof *kval), *fx = calloc(n + 1, sizeof *fx);
-    int64_t *knum = malloc((n + 1) * sizeof *knum), *onum = malloc((n + 1) * sizeof *onum);
-    uint64_t *keys = malloc((2 * n + 2) * sizeof *keys);
-    uint32_t *perm = malloc((n + 1) * sizeof *perm), *tmp = malloc((n + 1) * sizeof *tmp);
+    int32_t *pos = dense ? s_buf(self, S_B_POS, span * sizeof *pos) : NULL;
+    uint8_t *used = s_zbuf(self, S_B_USED, n + 1), *match = s_zbuf(self, S_B_MATCH, n + 1);
+    uint32_t *kept = s_buf(self, S_B_KEPT, (n + 1) * sizeof *kept);
+    uint32_t *fresh = s_buf(self, S_B_FRESH, (n + 1) * sizeof *fresh);
+    double *kval = s_buf(self, S_B_KVAL, (n + 1) * sizeof *kval);
+    double *fx = s_zbuf(self, S_B_FX, (n + 1) * sizeof *fx);
+    int64_t *knum = s_buf(self, S_B_KNUM, (n + 1) * sizeof *knum);
+    int64_t *onum = s_buf(self, S_B_ONUM, (n + 1) * sizeof *onum);
+    uint64_t *keys = s_buf(self, S_B_KEYS, (2 * n + 2) * sizeof *keys);
+    uint32_t *perm = s_buf(self, S_B_PERM, (n + 1) * sizeof *perm);
+    uint32_t *tmp = s_buf(self, S_B_TMP, (n + 1) * sizeof *tmp);
     if ((dense && !pos) || !used || !match || !kept || !fresh || !kval || !fx || !knum || !onum
         || !keys || !perm || !tmp)
         goto done;
@@ -566,9 +608,14 @@ static int s_column_order(coord_tpe_t *self, const s_hist_t *h, int p, const dou
         }
     }
     /* Store the new order, and the values by trial number when they are dense. */
-    free(c->num);
-    c->num = onum;
-    onum = NULL;
+    {   /* the new order becomes the cache; the old one, scratch */
+        void *old = c->num;
+        size_t old_cap = c->num_cap;
+        c->num = onum;
+        c->num_cap = self->scratch[S_B_ONUM].cap;
+        self->scratch[S_B_ONUM].p = old;
+        self->scratch[S_B_ONUM].cap = old ? old_cap : 0;
+    }
     if (c->cap < n + 1) {
         double *nv = realloc(c->val, (n + n / 2 + 16) * sizeof *nv);
         if (!nv)
@@ -598,18 +645,6 @@ static int s_column_order(coord_tpe_t *self, const s_hist_t *h, int p, const dou
 done:
     if (rc < 0)
         c->n = 0;
-    free(pos);
-    free(used);
-    free(match);
-    free(kept);
-    free(fresh);
-    free(kval);
-    free(fx);
-    free(knum);
-    free(onum);
-    free(keys);
-    free(perm);
-    free(tmp);
     return rc;
 }
 
@@ -629,22 +664,17 @@ typedef struct {
     double wn;                  /* sum over narrow components of C */
 } s_uest_t;
 
-static void s_uest_free(s_uest_t *e)
-{
-    free(e->mu);
-    memset(e, 0, sizeof *e);
-}
-
 /* Build from N observations given sorted by (value, number): MUS (model space) and
- * their raw weights WRAW (Optuna's default_weights by trial order), plus the prior. */
-static int s_uest_build(const coord_tpe_t *self, s_uest_t *e, const s_dom_t *d, const double *mus,
-                        const double *wraw, size_t n)
+ * their raw weights WRAW (Optuna's default_weights by trial order), plus the prior.
+ * The arrays live in the sampler's scratch buffer SLOT. */
+static int s_uest_build(coord_tpe_t *self, int slot, s_uest_t *e, const s_dom_t *d,
+                        const double *mus, const double *wraw, size_t n)
 {
     double prior_weight = self->prior_weight;
     size_t m = n + 1;
     memset(e, 0, sizeof *e);
     /* One block: 5 arrays of m doubles, then scratch: ws, t_mu, t_sig, t_w. */
-    double *blk = malloc(9 * m * sizeof *blk);
+    double *blk = s_buf(self, slot, 9 * m * sizeof *blk);
     if (!blk)
         return SW_ENOMEM;
     e->m = m;
@@ -955,7 +985,7 @@ static void s_cat_probs(const coord_tpe_t *self, const double *obs, size_t n, in
 }
 
 /* Univariate proposal of parameter P in model space; *OUT = its JSON value. */
-static int s_propose_one(const coord_tpe_t *self, const s_hist_t *h, const s_dom_t *dom, int p,
+static int s_propose_one(coord_tpe_t *self, const s_hist_t *h, const s_dom_t *dom, int p,
                          int64_t number, cJSON **out)
 {
     const sw_param_t *param = &self->spec->params[p];
@@ -965,9 +995,10 @@ static int s_propose_one(const coord_tpe_t *self, const s_hist_t *h, const s_dom
     s_stream(self, &rng, (uint64_t)p, number);
     int rc = 0;
 
-    uint32_t *idx = calloc(h->n + 1, sizeof *idx);
-    bool *below = malloc(h->n + 1);
-    double *xb = malloc((h->n + 1) * sizeof *xb), *xa = malloc((h->n + 1) * sizeof *xa);
+    uint32_t *idx = s_buf(self, S_B_IDX, (h->n + 1) * sizeof *idx);
+    bool *below = s_buf(self, S_B_BELOW, h->n + 1);
+    double *xb = s_buf(self, S_B_XB, (h->n + 1) * sizeof *xb);
+    double *xa = s_buf(self, S_B_XA, (h->n + 1) * sizeof *xa);
     if (!idx || !below || !xb || !xa) {
         rc = SW_ENOMEM;
         goto done;
@@ -1023,18 +1054,21 @@ static int s_propose_one(const coord_tpe_t *self, const s_hist_t *h, const s_dom
 
     /* Means sorted by (value, number) for both sides, with Optuna's default
      * weights by trial order within each side. */
-    uint32_t *order = malloc((n + 1) * sizeof *order);
-    double *oval = malloc((n + 1) * sizeof *oval);
-    uint32_t *rank = malloc((h->n + 1) * sizeof *rank);
-    double *wb = malloc((nb + 1) * sizeof *wb), *wa = malloc((na + 1) * sizeof *wa);
-    double *mb = malloc((nb + 1) * sizeof *mb), *ma = malloc((na + 1) * sizeof *ma);
-    double *rwb = malloc((nb + 1) * sizeof *rwb), *rwa = malloc((na + 1) * sizeof *rwa);
-    bool *is_below = malloc(h->n + 1);
+    uint32_t *order = s_buf(self, S_B_ORDER, (n + 1) * sizeof *order);
+    double *oval = s_buf(self, S_B_OVAL, (n + 1) * sizeof *oval);
+    uint32_t *rank = s_buf(self, S_B_RANK, (h->n + 1) * sizeof *rank);
+    double *wb = s_buf(self, S_B_WB, (nb + 1) * sizeof *wb);
+    double *wa = s_buf(self, S_B_WA, (na + 1) * sizeof *wa);
+    double *mb = s_buf(self, S_B_MB, (nb + 1) * sizeof *mb);
+    double *ma = s_buf(self, S_B_MA, (na + 1) * sizeof *ma);
+    double *rwb = s_buf(self, S_B_RWB, (nb + 1) * sizeof *rwb);
+    double *rwa = s_buf(self, S_B_RWA, (na + 1) * sizeof *rwa);
+    bool *is_below = s_buf(self, S_B_ISBELOW, h->n + 1);
     s_uest_t el, eg;
     memset(&el, 0, sizeof el);
     memset(&eg, 0, sizeof eg);
     if (!order || !oval || !rank || !wb || !wa || !mb || !ma || !rwb || !rwa || !is_below
-        || (rc = s_column_order((coord_tpe_t *)self, h, p, col, idx, n, order, oval)) < 0) {
+        || (rc = s_column_order(self, h, p, col, idx, n, order, oval)) < 0) {
         rc = SW_ENOMEM;
     } else {
         size_t kb = 0, ka = 0;
@@ -1055,24 +1089,11 @@ static int s_propose_one(const coord_tpe_t *self, const s_hist_t *h, const s_dom
                 rwa[ka++] = wa[rank[r]];
             }
         }
-        if ((rc = s_uest_build(self, &el, d, mb, rwb, nb)) >= 0)
-            rc = s_uest_build(self, &eg, d, ma, rwa, na);
+        if ((rc = s_uest_build(self, S_B_EL, &el, d, mb, rwb, nb)) >= 0)
+            rc = s_uest_build(self, S_B_EG, &eg, d, ma, rwa, na);
     }
-    free(order);
-    free(oval);
-    free(rank);
-    free(wb);
-    free(wa);
-    free(mb);
-    free(ma);
-    free(rwb);
-    free(rwa);
-    free(is_below);
-    if (rc < 0) {
-        s_uest_free(&el);
-        s_uest_free(&eg);
+    if (rc < 0)
         goto done;
-    }
     double best_x = NAN, best_score = -INFINITY;
     for (int j = 0; j < self->n_ei; j++) {
         size_t k = s_pick(&rng, el.cw, el.m);
@@ -1090,15 +1111,9 @@ static int s_propose_one(const coord_tpe_t *self, const s_hist_t *h, const s_dom
             best_score = sc;
         }
     }
-    s_uest_free(&el);
-    s_uest_free(&eg);
     *out = s_value_json(param, d, best_x);
     rc = *out ? 0 : SW_ENOMEM;
 done:
-    free(idx);
-    free(below);
-    free(xb);
-    free(xa);
     return rc;
 }
 
@@ -1464,7 +1479,6 @@ done:
     free(active);
     free(dom);
     free(jp);
-    s_hist_free(&h);
     if (err)
         *err = rc;
     return rc < 0 ? NULL : out;
