@@ -27,8 +27,10 @@
  *    5. n_ei_candidates points are drawn from "below"; the one with the largest
  *       log l(x) - log g(x) wins (the first on ties).
  *
- *  Speed (history of n trials): the bad estimator has n components, so the cost is
- *  in evaluating g. Each component's truncation normaliser and log weight are
+ *  Speed (history of n trials): the history is read from the trials' numeric views
+ *  (coord_sampler_trial_t.x; JSON only for a trial without one, through the same
+ *  coord_sampler_view), into buffers kept from one call to the next (s_buf). The
+ *  bad estimator has n components, so the cost is in evaluating g. Each component's truncation normaliser and log weight are
  *  computed once per call; sorting for the bandwidths uses a radix sort; and
  *  univariate components narrower than twice the clip are kept sorted by mean so
  *  that a candidate visits only those within 12 sigma of it. What is skipped is

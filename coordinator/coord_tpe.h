@@ -54,7 +54,8 @@ coord_tpe_t *coord_tpe_new(const sw_spec_t *spec, sw_errs_t *errs);
 void coord_tpe_destroy(coord_tpe_t **self_p);
 
 /* Propose the parameters of trial NUMBER (>= 0).
- * HISTORY: N_HISTORY earlier trials in any order (borrowed). Entries whose number is
+ * HISTORY: N_HISTORY earlier trials in any order (borrowed); an entry's numeric view
+ * (x) is read when present, its params otherwise, with the same result. Entries whose number is
  * >= NUMBER are ignored. An entry with finished = true (COMPLETE, or PRUNED with its
  * last reported value) is an observation; one with finished = false is a RUNNING or
  * PENDING trial, counted as a worst-ranked observation when constant_liar is on and
