@@ -46,6 +46,10 @@ typedef struct {
                                the proposal is the same, bit for bit */
     bool finished;          /* COMPLETE or PRUNED: VALUE is meaningful */
     bool pruned;            /* PRUNED (VALUE is its last reported value) */
+    bool failed;            /* FAILED or CANCELLED: no value. Model-based samplers leave
+                               it out of their model (it is neither a result nor pending);
+                               it stays in the history so that a finite space does not
+                               propose its configuration again */
     double value;           /* objective value (mean over folds); NAN when none */
 } coord_sampler_trial_t;
 

@@ -654,7 +654,8 @@ static trial_t *s_trial_create(coord_sched_t *self, sweep_t *sw)
             hist[i] = (coord_sampler_trial_t){
                 .number = h->number, .params = h->params, .x = h->x,
                 .finished = h->state == T_COMPLETE || h->state == T_PRUNED,
-                .pruned = h->state == T_PRUNED, .value = h->value};
+                .pruned = h->state == T_PRUNED,
+                .failed = h->state == T_FAILED || h->state == T_CANCELLED, .value = h->value};
         }
     }
     int err = 0;

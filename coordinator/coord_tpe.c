@@ -448,7 +448,7 @@ static int s_hist_build(coord_tpe_t *self, int64_t number, const coord_sampler_t
     bool sorted = true;
     for (size_t i = 0; i < n_history; i++) {
         const coord_sampler_trial_t *t = &history[i];
-        if (t->number >= number || !t->params)
+        if (t->number >= number || !t->params || t->failed)
             continue;
         if (!t->finished && !self->constant_liar)
             continue;

@@ -310,6 +310,43 @@ static void test_nonfinite(void **state)
     sw_spec_destroy(&spec);
 }
 
+/* FAILED and CANCELLED trials have no value and are not pending: the model ignores
+ * them, so a history with them proposes exactly what the history without them does. */
+static void test_failed_ignored(void **state)
+{
+    (void)state;
+    sw_spec_t *spec = s_spec("{\"x\":{\"type\":\"float\",\"low\":-10,\"high\":10}}", "minimize", 9,
+                             NULL, NULL);
+    coord_tpe_t *a = coord_tpe_new(spec, NULL), *b = coord_tpe_new(spec, NULL);
+    s_hist_t with = {0}, without = {0};
+    for (int t = 0; t < 30; t++) {
+        double x = -9.5 + 0.6 * t;
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "x", x);
+        if (t % 4 == 3) {
+            s_add(&with, t, p, false, NAN);
+            with.t[with.n - 1].failed = true;
+            continue;
+        }
+        s_add(&with, t, p, true, (x - 2) * (x - 2));
+        s_add(&without, t, cJSON_Duplicate(p, 1), true, (x - 2) * (x - 2));
+    }
+    for (int k = 0; k < 10; k++) {
+        cJSON *pa = s_propose(a, 30 + k, &with), *pb = s_propose(b, 30 + k, &without);
+        char *ta = cJSON_PrintUnformatted(pa), *tb = cJSON_PrintUnformatted(pb);
+        assert_string_equal(ta, tb);
+        free(ta);
+        free(tb);
+        cJSON_Delete(pa);
+        cJSON_Delete(pb);
+    }
+    s_free(&with);
+    s_free(&without);
+    coord_tpe_destroy(&a);
+    coord_tpe_destroy(&b);
+    sw_spec_destroy(&spec);
+}
+
 /* Same seed + history (in any order) -> byte-identical JSON. */
 static void test_deterministic(void **state)
 {
@@ -628,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_constant_liar),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_failed_ignored),
         cmocka_unit_test(test_view_identical),
         cmocka_unit_test(test_view_values),
     };
