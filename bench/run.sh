@@ -64,7 +64,17 @@ echo
 echo "-- TPE beside Optuna's TPE (bench/bench_tpe, bench/optuna_tpe.py): best after 100 trials,"
 echo "   median over seeds 0-9 (lower is better), and the cost of one proposal"
 "$build/bench/bench_tpe" all --seeds 10 | sed 's/^/  /'
-PYTHONWARNINGS=ignore /usr/bin/python3 bench/optuna_tpe.py --seeds 10 --procs 2 --sizes 100,1000,5000 2>/dev/null | sed 's/^/  /'
+PYTHONWARNINGS=ignore /usr/bin/python3 bench/optuna_tpe.py --seeds 10 --procs 2 --sizes 100,1000,5000 \
+    > "$tmp/optuna_tpe.json" 2>/dev/null
+/usr/bin/python3 - "$tmp/optuna_tpe.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("  Optuna %s, measured in this run (same functions, seeds and trials):" % r["optuna"])
+for fn, v in r["quality"].items():
+    print("    %-18s TPE %-10.4g TPE mv %.4g" % (fn, v["tpe"]["median"], v["tpe_mv"]["median"]))
+for var, sizes in r.get("latency_ms", {}).items():
+    print("    ms per ask + 3 suggest_float, %-7s %s" % (var, "  ".join("N=%s: %.1f" % kv for kv in sizes.items())))
+PY
 
 echo
 echo "-- ASHA beside the full budget on the same 81 configurations (bench/bench_asha.sh)"
