@@ -1542,35 +1542,48 @@ trn_data_t *trn_config_load_data(const trn_config_t *cfg, char *err, size_t errl
     return trn_data_load(cfg->dataset, &o, err, errlen, code_out);
 }
 
-int trn_run(const cJSON *trainer, const cJSON *params, const cJSON *cv_json, int fold,
-            const uint64_t *seed, trn_report_fn *report, void *arg, trn_result_t *result,
-            char *err, size_t errlen)
+int trn_setup(const cJSON *trainer, const cJSON *params, const cJSON *cv_json,
+              const uint64_t *seed, trn_config_t *cfg, trn_cv_t *cv, trn_data_t **data,
+              char *err, size_t errlen)
 {
     sw_errs_t errs = {0};
-    trn_config_t cfg;
-    trn_cv_t cv;
     int rc;
-    int bad = trn_config_parse(&cfg, trainer, params, &errs);
-    if (cv_json && fold >= 0)
-        bad += trn_cv_parse(cv_json, &cv, &errs);
+    *data = NULL;
+    int bad = trn_config_parse(cfg, trainer, params, &errs);
+    if (cv_json)
+        bad += trn_cv_parse(cv_json, cv, &errs);
     if (bad) {
         char *msg = sw_errs_join(&errs, "; ");
         s_err(err, errlen, "%s", msg ? msg : "invalid trainer configuration");
         free(msg);
         sw_errs_clear(&errs);
-        trn_config_clear(&cfg);
+        trn_config_clear(cfg);
         return SW_EINVAL;
     }
     sw_errs_clear(&errs);
     if (seed)
-        cfg.seed = *seed;
-    trn_data_t *data = trn_config_load_data(&cfg, err, errlen, &rc);
-    if (!data) {
-        trn_config_clear(&cfg);
+        cfg->seed = *seed;
+    *data = trn_config_load_data(cfg, err, errlen, &rc);
+    if (!*data) {
+        trn_config_clear(cfg);
         return rc;
     }
-    rc = trn_fit(&cfg, data, cv_json && fold >= 0 ? &cv : NULL, fold, report, arg, result, err,
-                 errlen);
+    return 0;
+}
+
+int trn_run(const cJSON *trainer, const cJSON *params, const cJSON *cv_json, int fold,
+            const uint64_t *seed, trn_report_fn *report, void *arg, trn_result_t *result,
+            char *err, size_t errlen)
+{
+    trn_config_t cfg;
+    trn_cv_t cv;
+    trn_data_t *data;
+    bool use_cv = cv_json && fold >= 0;
+    int rc = trn_setup(trainer, params, use_cv ? cv_json : NULL, seed, &cfg, &cv, &data, err,
+                       errlen);
+    if (rc)
+        return rc;
+    rc = trn_fit(&cfg, data, use_cv ? &cv : NULL, fold, report, arg, result, err, errlen);
     trn_data_destroy(&data);
     trn_config_clear(&cfg);
     return rc;

@@ -200,6 +200,17 @@ int trn_fit_rows(const trn_config_t *cfg, const trn_data_t *data, const int *tra
                  trn_report_fn *report, void *arg, trn_result_t *result,
                  trn_model_t **model_out, char *err, size_t errlen);
 
+/* Parse TRAINER (the spec's trainer object) with PARAMS (the trial's parameters,
+ * may be NULL) into *CFG, CV_JSON (may be NULL) into *CV, apply SEED (NULL: the
+ * trainer's), and load the dataset into *DATA: the prologue shared by a training
+ * run and a refit. Returns 0 with *CFG and *DATA owned by the caller (free with
+ * trn_config_clear and trn_data_destroy); or SW_EINVAL with every configuration
+ * fault joined by "; " in ERR, or the dataset loader's code (-ENOENT, SW_EDATA,
+ * ...) with its row/column message in ERR; then nothing needs freeing. */
+int trn_setup(const cJSON *trainer, const cJSON *params, const cJSON *cv_json,
+              const uint64_t *seed, trn_config_t *cfg, trn_cv_t *cv, trn_data_t **data,
+              char *err, size_t errlen);
+
 /* The whole run of `sweepd train`: parse TRAINER + PARAMS (+ CV_JSON and FOLD when
  * CV_JSON is non-NULL; FOLD < 0 means no cross-validation), override the seed with
  * *SEED when SEED is non-NULL, load the dataset, fit, report. Sets OpenBLAS to one

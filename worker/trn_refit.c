@@ -116,28 +116,12 @@ int trn_refit_run(const cJSON *trainer, const cJSON *params, const cJSON *cv_jso
                   const uint64_t *seed, trn_refit_t *out, trn_model_t **model_out, char *err,
                   size_t errlen)
 {
-    sw_errs_t errs = {0};
     trn_config_t cfg;
     trn_cv_t cv;
-    int rc, bad = trn_config_parse(&cfg, trainer, params, &errs);
-    if (cv_json)
-        bad += trn_cv_parse(cv_json, &cv, &errs);
-    if (bad) {
-        char *msg = sw_errs_join(&errs, "; ");
-        snprintf(err, errlen, "%s", msg ? msg : "invalid trainer configuration");
-        free(msg);
-        sw_errs_clear(&errs);
-        trn_config_clear(&cfg);
-        return SW_EINVAL;
-    }
-    sw_errs_clear(&errs);
-    if (seed)
-        cfg.seed = *seed;
-    trn_data_t *data = trn_config_load_data(&cfg, err, errlen, &rc);
-    if (!data) {
-        trn_config_clear(&cfg);
+    trn_data_t *data;
+    int rc = trn_setup(trainer, params, cv_json, seed, &cfg, &cv, &data, err, errlen);
+    if (rc)
         return rc;
-    }
     rc = trn_refit(&cfg, data, cv_json ? &cv : NULL, out, model_out, err, errlen);
     if (rc == 0 && model_out && *model_out) {
         cJSON *info = cJSON_CreateObject(), *m = cJSON_CreateObject();
