@@ -40,10 +40,12 @@ const char *cli_self_exe(void);
  * for an mlp trainer, trn_config_check() on its trainer object and parameters. Every
  * fault is printed on stderr, one per line, prefixed with PATH. Returns the spec
  * (caller owns; sw_spec_destroy) or NULL when it is not valid. */
+#include "common/sw_log.h"
 #include "common/sw_spec.h"
 sw_spec_t *cli_load_spec(const char *path);
 
-/* Parse a log level name (error, warn, notice, info, debug) into *LEVEL; -1 when unknown. */
-int cli_parse_log_level(const char *name, int *level);
+/* Parse a log level name (error, warn, notice, info, debug) into *LEVEL; 0, or -1 when
+ * unknown (*LEVEL untouched). */
+int cli_parse_log_level(const char *name, sw_log_level_t *level);
 
 #endif

@@ -49,12 +49,12 @@ sw_spec_t *cli_load_spec(const char *path)
     return spec;
 }
 
-int cli_parse_log_level(const char *name, int *level)
+int cli_parse_log_level(const char *name, sw_log_level_t *level)
 {
-    static const char *names[] = {"error", "warn", "notice", "info", "debug"};
+    static const char *const names[] = {"error", "warn", "notice", "info", "debug"};
     for (int i = 0; i < 5; i++)
         if (!strcmp(name, names[i])) {
-            *level = i;
+            *level = (sw_log_level_t)i;
             return 0;
         }
     return -1;

@@ -41,17 +41,6 @@ static void s_usage(FILE *out)
             "exit status: 0 done or stopped by a signal, 1 runtime failure, 2 usage or bad spec\n");
 }
 
-static int s_parse_level(const char *s, sw_log_level_t *out)
-{
-    static const char *const names[] = {"error", "warn", "notice", "info", "debug"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(s, names[i])) {
-            *out = (sw_log_level_t)i;
-            return 0;
-        }
-    return -1;
-}
-
 static int s_parse_ms(const char *s, uint64_t *out)
 {
     char *end = NULL;
@@ -155,7 +144,7 @@ int cli_cmd_coordinator(int argc, char **argv)
             break;
         }
         case 'L':
-            if (s_parse_level(optarg, &level)) {
+            if (cli_parse_log_level(optarg, &level)) {
                 fprintf(stderr, "sweepd coordinator: --log-level: unknown level '%s'\n", optarg);
                 return CLI_EXIT_USAGE;
             }

@@ -426,12 +426,12 @@ int cli_cmd_run(int argc, char **argv)
             quiet = true;
             break;
         case 'L': {
-            int level;
+            sw_log_level_t level;
             if (cli_parse_log_level(optarg, &level) < 0) {
                 fprintf(stderr, "sweepd run: --log-level: unknown level '%s'\n", optarg);
                 return CLI_EXIT_USAGE;
             }
-            sw_log_set_level((sw_log_level_t)level);
+            sw_log_set_level(level);
             log_level = optarg;
             break;
         }

@@ -74,17 +74,6 @@ static void s_usage(FILE *out)
         "exit status: 0 stopped normally, 1 runtime failure, 2 usage error\n");
 }
 
-static int s_parse_level(const char *text, sw_log_level_t *level)
-{
-    static const char *const names[] = {"error", "warn", "notice", "info", "debug"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(text, names[i])) {
-            *level = (sw_log_level_t)i;
-            return 0;
-        }
-    return -1;
-}
-
 static int s_parse_long(const char *text, long min, long max, long *out)
 {
     char *end = NULL;
@@ -206,7 +195,7 @@ int cli_cmd_worker(int argc, char **argv)
             break;
         case OPT_LOG: {
             sw_log_level_t level;
-            if (s_parse_level(optarg, &level)) {
+            if (cli_parse_log_level(optarg, &level)) {
                 fprintf(stderr, "sweepd worker: --log-level: unknown level '%s'\n", optarg);
                 goto usage;
             }
