@@ -26,8 +26,14 @@ cd "$(dirname "$0")/.." || exit 1
 SEED=${CHAOS_SEED:-$(date +%s)}
 
 port=5555
-if [ "${CHAOS_NETNS:-auto}" != no ] && [ "$(id -u)" -eq 0 ] && ip netns add "sw$$probe" 2>/dev/null; then
-    ip netns del "sw$$probe"
+netns_usable() {
+    ip netns add "sw$$probe" 2>/dev/null || return 1
+    ip netns exec "sw$$probe" true 2>/dev/null
+    rc=$?
+    ip netns del "sw$$probe" 2>/dev/null
+    return $rc
+}
+if [ "${CHAOS_NETNS:-auto}" != no ] && [ "$(id -u)" -eq 0 ] && netns_usable; then
     it_netns_setup "$WORKERS"
     where="$WORKERS+1 hosts (network namespaces)"
     coord_run() { it_start_in "$NSC" "$@"; }
