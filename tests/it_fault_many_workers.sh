@@ -20,18 +20,25 @@ it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db
     --heartbeat-ms 1000 --lease-ms 10000 --exit-when-done "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
-t0=$(date +%s%N)
+# Each worker waits at a barrier (the file $T/go) and then execs sweepd worker, so
+# all 64 start within a few milliseconds of each other, not as fast as a shell loop
+# can spawn them; PID stays the worker's own (exec).
 h=1; WPIDS=""
 while [ $h -le $HOSTS ]; do
     k=1
     while [ $k -le $PER_HOST ]; do
-        it_start_in "$(it_ns $h)" "w$h-$k" "$SWEEPD" worker --connect "tcp://$(it_coord_addr $h):$port" \
+        it_start_in "$(it_ns $h)" "w$h-$k" sh -c 'while [ ! -e "$1" ]; do sleep 0.01; done; shift; exec "$@"' \
+            sh "$T/go" "$SWEEPD" worker --connect "tcp://$(it_coord_addr $h):$port" \
             --id "w$h-$k" --allow-command "$ROOT/tests/trainers/*"
         WPIDS="$WPIDS $PID"
         k=$((k + 1))
     done
     h=$((h + 1))
 done
+t0=$(date +%s%N)
+: > "$T/go"
+started() { [ "$(grep -c "worker starting" "$T"/w*.log | awk -F: '{ n += $2 } END { print n }')" -ge $N ]; }
+it_wait_cond 30 started
 start_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 registered() { [ "$(grep -c "worker joined" "$T/coord.log")" -ge $N ]; }
 it_wait_cond 30 registered
