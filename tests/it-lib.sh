@@ -88,9 +88,15 @@ it_wait_exit() {
 }
 
 # it_free_port: a free TCP port on 127.0.0.1.
+# The port is taken below the kernel's ephemeral range (ip_local_port_range), so that
+# no outgoing connection can hold it, and no worker connecting before the coordinator
+# binds can connect to itself (TCP simultaneous open on loopback).
 it_free_port() {
-    port=$(( 20000 + ($$ * 7 + $(date +%N | sed 's/^0*//;s/^$/0/') ) % 30000 ))
-    while ss -ltn 2>/dev/null | grep -q ":$port "; do port=$((port + 1)); done
+    lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
+    span=$((lo - 10000))
+    port=$(( 10000 + ($$ * 7 + $(date +%N | sed 's/^0*//;s/^$/0/') ) % span ))
+    while ss -tan 2>/dev/null | grep -q ":$port "; do port=$(( 10000 + (port - 10000 + 1) % span )); done
     echo "$port"
 }
 
