@@ -51,7 +51,8 @@ typedef struct {
 typedef struct {
     cJSON *problems;            /* array of strings */
     int64_t n_problems;
-    int64_t trials, attempts, running, complete, failed, lost, duplicates_discarded;
+    int64_t trials, attempts, running, complete, failed, lost, pruned, cancelled,
+        duplicates_discarded;
 } report_t;
 
 typedef struct {
@@ -160,6 +161,10 @@ static int s_check_attempt(const coord_db_attempt_t *row, void *arg)
         c->r->failed++;
     } else if (!strcmp(row->state, "LOST")) {
         c->r->lost++;
+    } else if (!strcmp(row->state, "PRUNED")) {
+        c->r->pruned++;
+    } else if (!strcmp(row->state, "CANCELLED")) {
+        c->r->cancelled++;
     }
     return 0;
 }
@@ -430,6 +435,8 @@ int cli_cmd_check(int argc, char **argv)
         cJSON_AddNumberToObject(doc, "attempts_running", (double)r.running);
         cJSON_AddNumberToObject(doc, "attempts_lost", (double)r.lost);
         cJSON_AddNumberToObject(doc, "attempts_failed", (double)r.failed);
+        cJSON_AddNumberToObject(doc, "attempts_pruned", (double)r.pruned);
+        cJSON_AddNumberToObject(doc, "attempts_cancelled", (double)r.cancelled);
         if (acked)
             cJSON_AddNumberToObject(doc, "acked_checked", (double)n_acked);
         cJSON_AddNumberToObject(doc, "problems_found", (double)r.n_problems);
@@ -445,12 +452,16 @@ int cli_cmd_check(int argc, char **argv)
             printf("problem: %s\n", p->valuestring);
         if (r.n_problems > S_MAX_SHOWN)
             printf("problem: ... and %lld more\n", (long long)(r.n_problems - S_MAX_SHOWN));
+        char pc[64] = "";   /* pruned and cancelled, only when there are any */
+        if (r.pruned || r.cancelled)
+            snprintf(pc, sizeof pc, ", %lld pruned, %lld cancelled", (long long)r.pruned,
+                     (long long)r.cancelled);
         printf("check %s: integrity_check %s, %lld sweep%s, %lld trial%s, %lld attempt%s "
-               "(%lld complete, %lld running, %lld lost, %lld failed)",
+               "(%lld complete, %lld running, %lld lost, %lld failed%s)",
                r.n_problems ? "FAILED" : "ok", integrity, (long long)sc.sweeps,
                sc.sweeps == 1 ? "" : "s", (long long)r.trials, r.trials == 1 ? "" : "s",
                (long long)r.attempts, r.attempts == 1 ? "" : "s", (long long)r.complete,
-               (long long)r.running, (long long)r.lost, (long long)r.failed);
+               (long long)r.running, (long long)r.lost, (long long)r.failed, pc);
         if (acked)
             printf(", %lld acknowledged results recorded", (long long)n_acked);
         printf("\n");
