@@ -128,7 +128,12 @@ static int s_try_send(coord_t *self, zmsg_t *m)
     size_t i = 0;
     for (zframe_t *f = zmsg_first(m); f; f = zmsg_next(m), i++) {
         int flags = ZMQ_DONTWAIT | (i + 1 < n ? ZMQ_SNDMORE : 0);
-        if (zmq_send(sock, zframe_data(f), zframe_size(f), flags) < 0) {
+        int rc;
+        /* a signal may interrupt the call: try the frame again rather than drop it */
+        while ((rc = zmq_send(sock, zframe_data(f), zframe_size(f), flags)) < 0
+               && zmq_errno() == EINTR)
+            ;
+        if (rc < 0) {
             int e = zmq_errno();
             if (i == 0 && e == EAGAIN)
                 return EAGAIN;
@@ -399,8 +404,11 @@ static void s_pump(coord_t *self)
         int n = 0;
         while (n < S_BATCH && (zsock_events(self->router) & ZMQ_POLLIN)) {
             zmsg_t *m = zmsg_recv(self->router);
-            if (!m)
+            if (!m) {
+                if (zmq_errno() == EINTR)
+                    continue;       /* interrupted by a signal: read again */
                 break;
+            }
             s_handle(self, m);
             n++;
         }

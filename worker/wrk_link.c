@@ -265,7 +265,11 @@ static int s_send_now(wrk_link_t *self, zmsg_t *zmsg)
     size_t n = zmsg_size(zmsg), i = 0;
     for (zframe_t *f = zmsg_first(zmsg); f; f = zmsg_next(zmsg), i++) {
         int flags = ZMQ_DONTWAIT | (i + 1 < n ? ZMQ_SNDMORE : 0);
-        if (zmq_send(handle, zframe_data(f), zframe_size(f), flags) < 0) {
+        int rc;
+        /* a signal (SIGCHLD from a trainer) may interrupt the call: try the frame again */
+        while ((rc = zmq_send(handle, zframe_data(f), zframe_size(f), flags)) < 0 && errno == EINTR)
+            ;
+        if (rc < 0) {
             if (i > 0 || errno != EAGAIN)
                 sw_log_warn("cannot send to coordinator: %s", zmq_strerror(errno));
             return -1;
@@ -323,6 +327,8 @@ static void s_drain(wrk_link_t *self)
                 if (z) {
                     s_dispatch(self, z);
                     progressed = true;
+                } else if (zmq_errno() == EINTR) {
+                    progressed = true;      /* interrupted by a signal: read again */
                 }
             }
             if (!progressed)
