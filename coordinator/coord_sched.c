@@ -404,6 +404,21 @@ static void s_trial_set(coord_sched_t *self, sweep_t *sw, trial_t *t, tstate_t s
     s_notify(self, sw);
 }
 
+/* Every fold of T is recorded: its value is the mean over folds, with the population
+ * standard deviation (numpy.std, GridSearchCV's std_test_score; NAN with one fold);
+ * close it COMPLETE. */
+static void s_trial_complete(coord_sched_t *self, sweep_t *sw, trial_t *t)
+{
+    double sum = 0, sq = 0;
+    for (int f = 0; f < t->n_folds; f++)
+        sum += t->folds[f].value;
+    t->value = sum / t->n_folds;
+    for (int f = 0; f < t->n_folds; f++)
+        sq += (t->folds[f].value - t->value) * (t->folds[f].value - t->value);
+    t->value_std = t->n_folds >= 2 ? sqrt(sq / t->n_folds) : NAN;
+    s_trial_set(self, sw, t, T_COMPLETE, NULL);
+}
+
 /* PENDING or RUNNING, from the folds of a non-final trial. */
 static void s_trial_refresh(coord_sched_t *self, sweep_t *sw, trial_t *t)
 {
@@ -1070,14 +1085,7 @@ static int s_sweep_load(coord_sched_t *self, int64_t id, sw_spec_t **spec_p,
             continue;
         if (t->folds_done == t->n_folds) {
             /* every fold recorded but the trial not closed: close it now */
-            double sum = 0, sq = 0;
-            for (int f = 0; f < t->n_folds; f++)
-                sum += t->folds[f].value;
-            t->value = sum / t->n_folds;
-            for (int f = 0; f < t->n_folds; f++)
-                sq += (t->folds[f].value - t->value) * (t->folds[f].value - t->value);
-            t->value_std = sqrt(sq / t->n_folds);
-            s_trial_set(self, sw, t, T_COMPLETE, NULL);
+            s_trial_complete(self, sw, t);
             continue;
         }
         for (int f = 0; f < t->n_folds; f++) {
@@ -1528,6 +1536,28 @@ int coord_sched_request(coord_sched_t *self, const char *worker_id, int slots)
     return self->err;
 }
 
+/* Find ATTEMPT (running: *A_OUT; else its stored row in *C) and check that WORKER_ID
+ * is the worker it was sent to: only that worker may report on it or end it (the same
+ * id after a reconnect, or a restart with the same id or state directory). A foreign
+ * WHAT (REPORT, RESULT) is counted and logged; returns false then. An unknown attempt
+ * is the caller's to handle (true, *A_OUT NULL, C->found false). */
+static bool s_attempt_owned(coord_sched_t *self, const char *what, const char *worker_id,
+                            int64_t attempt, attempt_t **a_out, attempt_copy_t *c)
+{
+    attempt_t *a = s_attempt_find(self, attempt);
+    if (!a)
+        s_db(self, coord_db_attempt_get(self->db, attempt, s_copy_attempt, c));
+    *a_out = a;
+    const char *owner = a ? a->worker_id : c->found ? c->worker_id : NULL;
+    if (owner && strcmp(owner, worker_id)) {
+        self->stats.foreign++;
+        sw_log_warn("%s for another worker's attempt rejected, nothing stored attempt=%lld "
+                    "worker=%s owner=%s", what, (long long)attempt, worker_id, owner);
+        return false;
+    }
+    return true;
+}
+
 int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attempt,
                        int64_t step, const cJSON *metrics)
 {
@@ -1536,17 +1566,10 @@ int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attem
     if (!w)
         return SW_ESTATE;
     s_worker_seen(self, w);
-    attempt_t *a = s_attempt_find(self, attempt);
     attempt_copy_t c = {0};
-    if (!a)
-        s_db(self, coord_db_attempt_get(self->db, attempt, s_copy_attempt, &c));
-    const char *owner = a ? a->worker_id : c.found ? c.worker_id : NULL;
-    if (owner && strcmp(owner, worker_id)) {
-        self->stats.foreign++;
-        sw_log_warn("REPORT for another worker's attempt rejected attempt=%lld worker=%s "
-                    "owner=%s", (long long)attempt, worker_id, owner);
+    attempt_t *a = NULL;
+    if (!s_attempt_owned(self, "REPORT", worker_id, attempt, &a, &c))
         return SW_ESTATE;
-    }
     const char *action = "continue";
     char *text = metrics ? cJSON_PrintUnformatted(metrics) : strdup("{}");
     if (a) {
@@ -1619,15 +1642,7 @@ static void s_fold_complete(coord_sched_t *self, sweep_t *sw, trial_t *t, int fo
         s_trial_refresh(self, sw, t);
         return;
     }
-    /* mean and population standard deviation (numpy.std, GridSearchCV's std_test_score) */
-    double sum = 0, sq = 0;
-    for (int f = 0; f < t->n_folds; f++)
-        sum += t->folds[f].value;
-    t->value = sum / t->n_folds;
-    for (int f = 0; f < t->n_folds; f++)
-        sq += (t->folds[f].value - t->value) * (t->folds[f].value - t->value);
-    t->value_std = t->n_folds >= 2 ? sqrt(sq / t->n_folds) : NAN;
-    s_trial_set(self, sw, t, T_COMPLETE, NULL);
+    s_trial_complete(self, sw, t);
 }
 
 int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attempt,
@@ -1643,19 +1658,10 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
     worker_t *w = s_worker_alive(self, worker_id);
     if (w)
         s_worker_seen(self, w);
-    attempt_t *a = s_attempt_find(self, attempt);
     attempt_copy_t c = {0};
-    if (!a)
-        s_db(self, coord_db_attempt_get(self->db, attempt, s_copy_attempt, &c));
-    const char *owner = a ? a->worker_id : c.found ? c.worker_id : NULL;
-    if (owner && strcmp(owner, worker_id)) {
-        /* only the worker an attempt was sent to may end it (the same worker id after a
-         * reconnect or a restart with --id is that worker) */
-        self->stats.foreign++;
-        sw_log_warn("RESULT for another worker's attempt rejected, nothing stored "
-                    "attempt=%lld worker=%s owner=%s", (long long)attempt, worker_id, owner);
+    attempt_t *a = NULL;
+    if (!s_attempt_owned(self, "RESULT", worker_id, attempt, &a, &c))
         return SW_ESTATE;
-    }
     self->stats.results++;
     char *mtext = metrics ? cJSON_PrintUnformatted(metrics) : NULL;
     if (a) {
