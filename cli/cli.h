@@ -44,6 +44,10 @@ const char *cli_self_exe(void);
 #include "common/sw_spec.h"
 sw_spec_t *cli_load_spec(const char *path);
 
+/* Parse TEXT as an interval in milliseconds, 1..86400000 (one day), into *MS;
+ * 0, or -1 when it is not such a number (*MS untouched). */
+int cli_parse_ms(const char *text, uint64_t *ms);
+
 /* Parse a log level name (error, warn, notice, info, debug) into *LEVEL; 0, or -1 when
  * unknown (*LEVEL untouched). */
 int cli_parse_log_level(const char *name, sw_log_level_t *level);

@@ -2,8 +2,10 @@
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,6 +49,17 @@ sw_spec_t *cli_load_spec(const char *path)
         return NULL;
     }
     return spec;
+}
+
+int cli_parse_ms(const char *text, uint64_t *ms)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (!*text || *text == '-' || *end || errno || v == 0 || v > 86400000ULL)
+        return -1;
+    *ms = v;
+    return 0;
 }
 
 int cli_parse_log_level(const char *name, sw_log_level_t *level)

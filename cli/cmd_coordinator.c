@@ -41,16 +41,6 @@ static void s_usage(FILE *out)
             "exit status: 0 done or stopped by a signal, 1 runtime failure, 2 usage or bad spec\n");
 }
 
-static int s_parse_ms(const char *s, uint64_t *out)
-{
-    char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || v == 0 || v > 86400000ULL)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 typedef struct {
     coord_t *coord;
     uv_signal_t sigint, sigterm;
@@ -121,13 +111,13 @@ int cli_cmd_coordinator(int argc, char **argv)
         case 'b': o.endpoint = optarg; break;
         case 'd': o.db_path = optarg; break;
         case 'l':
-            if (s_parse_ms(optarg, &o.lease_ms)) {
+            if (cli_parse_ms(optarg, &o.lease_ms)) {
                 fprintf(stderr, "sweepd coordinator: --lease-ms: '%s' is not a positive number of ms\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
         case 'H':
-            if (s_parse_ms(optarg, &o.heartbeat_ms)) {
+            if (cli_parse_ms(optarg, &o.heartbeat_ms)) {
                 fprintf(stderr, "sweepd coordinator: --heartbeat-ms: '%s' is not a positive number of ms\n", optarg);
                 return CLI_EXIT_USAGE;
             }

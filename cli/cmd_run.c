@@ -386,7 +386,7 @@ int cli_cmd_run(int argc, char **argv)
     long n_workers = sysconf(_SC_NPROCESSORS_ONLN);
     long slots = 1;
     const char *db_arg = NULL, *log_level = "warn";
-    unsigned long long lease_ms = 0, heartbeat_ms = 0;
+    uint64_t lease_ms = 0, heartbeat_ms = 0;
     bool quiet = false;
     int c;
     optind = 1;
@@ -412,16 +412,13 @@ int cli_cmd_run(int argc, char **argv)
             db_arg = optarg;
             break;
         case 'l':
-        case 'b': {
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || errno || v < 10 || v > 86400000ull) {
-                fprintf(stderr, "sweepd run: --%s: expected milliseconds (10..86400000), got '%s'\n",
+        case 'b':
+            if (cli_parse_ms(optarg, c == 'l' ? &lease_ms : &heartbeat_ms) < 0) {
+                fprintf(stderr, "sweepd run: --%s: expected milliseconds (1..86400000), got '%s'\n",
                         c == 'l' ? "lease-ms" : "heartbeat-ms", optarg);
                 return CLI_EXIT_USAGE;
             }
-            *(c == 'l' ? &lease_ms : &heartbeat_ms) = v;
             break;
-        }
         case 'q':
             quiet = true;
             break;
