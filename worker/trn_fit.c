@@ -159,20 +159,36 @@ static bool s_param_known(const char *name)
            s_units_index(name) > 0;
 }
 
-/* Mode name: auto | min | max. */
-static int s_mode(const cJSON *f, const char *p, trn_mode_t *mode, sw_errs_t *errs)
+/* IT (at PATH) as one of NAMES (NULL-terminated): its index to *OUT. Returns 0, or 1
+ * after one "PATH: unknown WHAT 'x' (expected a, b, c)" message. */
+static int s_enum(const cJSON *it, const char *path, const char *what,
+                  const char *const *names, int *out, sw_errs_t *errs)
 {
     const char *s;
-    if (s_string(f, p, &s, errs))
+    if (s_string(it, path, &s, errs))
         return 1;
-    if (strcmp(s, "auto") == 0)
-        *mode = TRN_MODE_AUTO;
-    else if (strcmp(s, "min") == 0)
-        *mode = TRN_MODE_MIN;
-    else if (strcmp(s, "max") == 0)
-        *mode = TRN_MODE_MAX;
-    else
-        return sw_errs_add(errs, "%s: unknown mode '%s' (expected auto, min, max)", p, s) == 0;
+    char expected[256] = "";
+    size_t len = 0;
+    for (int i = 0; names[i]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+        len += (size_t)snprintf(expected + len, len < sizeof expected ? sizeof expected - len : 0,
+                                "%s%s", i ? ", " : "", names[i]);
+    }
+    sw_errs_add(errs, "%s: unknown %s '%s' (expected %s)", path, what, s, expected);
+    return 1;
+}
+
+/* Mode name: auto | min | max (trn_mode_t order). */
+static int s_mode(const cJSON *f, const char *p, trn_mode_t *mode, sw_errs_t *errs)
+{
+    static const char *const names[] = {"auto", "min", "max", NULL};
+    int i;
+    if (s_enum(f, p, "mode", names, &i, errs))
+        return 1;
+    *mode = (trn_mode_t)i;
     return 0;
 }
 
@@ -236,23 +252,15 @@ static int s_schedule(trn_config_t *cfg, const cJSON *it, const char *path, sw_e
     char p[S_PATH_MAX];
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
     s_path(p, path, "type");
-    const char *t;
     if (!type) {
         sw_errs_add(errs, "%s: required (step, cosine, plateau)", p);
         return 1;
     }
-    if (s_string(type, p, &t, errs))
+    static const char *const kinds[] = {"step", "cosine", "plateau", NULL};  /* from TRN_SCHED_STEP */
+    int kind;
+    if (s_enum(type, p, "schedule", kinds, &kind, errs))
         return 1;
-    if (strcmp(t, "step") == 0)
-        sc->kind = TRN_SCHED_STEP;
-    else if (strcmp(t, "cosine") == 0)
-        sc->kind = TRN_SCHED_COSINE;
-    else if (strcmp(t, "plateau") == 0)
-        sc->kind = TRN_SCHED_PLATEAU;
-    else {
-        sw_errs_add(errs, "%s: unknown schedule '%s' (expected step, cosine, plateau)", p, t);
-        return 1;
-    }
+    sc->kind = (trn_sched_kind_t)(TRN_SCHED_STEP + kind);
     sc->factor = sc->kind == TRN_SCHED_PLATEAU ? 0.1 : 0.5;
     sc->every = 10;
     sc->patience = 10;
@@ -294,7 +302,7 @@ static int s_schedule(trn_config_t *cfg, const cJSON *it, const char *path, sw_e
         else if (strcmp(k, "mode") == 0 && pl)
             bad += s_mode(f, p, &sc->mode, errs);
         else
-            bad += sw_errs_add(errs, "%s: unknown setting for a %s schedule", p, t) == 0;
+            bad += sw_errs_add(errs, "%s: unknown setting for a %s schedule", p, kinds[kind]) == 0;
     }
     return bad;
 }
@@ -439,18 +447,11 @@ static int s_set(trn_config_t *cfg, s_pending_t *pd, const char *key, const cJSO
         return 1;
     }
     if (strcmp(key, "task") == 0) {
-        if (s_string(it, path, &s, errs))
+        static const char *const tasks[] = {"binary", "multiclass", "regression", NULL};
+        int i;
+        if (s_enum(it, path, "task", tasks, &i, errs))
             return 1;
-        if (strcmp(s, "binary") == 0)
-            cfg->task = TRN_TASK_BINARY;
-        else if (strcmp(s, "multiclass") == 0)
-            cfg->task = TRN_TASK_MULTICLASS;
-        else if (strcmp(s, "regression") == 0)
-            cfg->task = TRN_TASK_REGRESSION;
-        else {
-            sw_errs_add(errs, "%s: unknown task '%s' (expected binary, multiclass, regression)", path, s);
-            return 1;
-        }
+        cfg->task = (trn_task_t)i;
         pd->task_set = true;
         return 0;
     }
@@ -510,18 +511,11 @@ static int s_set(trn_config_t *cfg, s_pending_t *pd, const char *key, const cJSO
     if (strcmp(key, "validation_stratified") == 0)
         return s_bool(it, path, &cfg->validation_stratified, errs);
     if (strcmp(key, "impute") == 0) {
-        if (s_string(it, path, &s, errs))
+        static const char *const strategies[] = {"none", "mean", "median", NULL};
+        int i;
+        if (s_enum(it, path, "strategy", strategies, &i, errs))
             return 1;
-        if (strcmp(s, "none") == 0)
-            cfg->impute = TRN_IMPUTE_NONE;
-        else if (strcmp(s, "mean") == 0)
-            cfg->impute = TRN_IMPUTE_MEAN;
-        else if (strcmp(s, "median") == 0)
-            cfg->impute = TRN_IMPUTE_MEDIAN;
-        else {
-            sw_errs_add(errs, "%s: unknown strategy '%s' (expected none, mean, median)", path, s);
-            return 1;
-        }
+        cfg->impute = (trn_impute_t)i;
         return 0;
     }
     if (strcmp(key, "test_split") == 0)
