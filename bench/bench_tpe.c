@@ -14,7 +14,8 @@
  *
  *  Usage: bench_tpe [quality|latency|all] [--seeds N] [--trials N] [--first-seed N]
  *                   [--tpe-only] [--sampler '"key":value,...'] [--univariate] [--cpu]
- *                   [--json]
+ *                   [--json] [--values FILE]
+ *  --values appends every run's best value to FILE ("function variant seed best").
  *  --first-seed and --sampler serve tuning: options are chosen on seeds other than
  *  the reported 0-9 (docs/SAMPLERS.md), then 0-9 are run once.
  *  Figures, not pass/fail. Exit status 0, or 1 on a setup failure.
@@ -56,6 +57,8 @@ static const s_problem_t s_problems[] = {
 static int s_first_seed;            /* --first-seed: seeds FIRST .. FIRST + seeds - 1 */
 static const char *s_extra = "";    /* --sampler: extra "key":value pairs for the tpe object */
 static int s_tpe_only;              /* --tpe-only: skip the mv and random columns */
+static const char *s_values;        /* --values FILE: append "function variant seed best"
+                                       lines, one per run (variant 0 TPE, 1 mv, 2 random) */
 
 /* A spec with D float parameters x0..x{D-1} over FN's domain (or [-5, 5] when FN is
  * NULL). Caller owns. */
@@ -187,6 +190,11 @@ static int s_quality(int seeds, int trials)
             for (int s = 0; s < seeds; s++)
                 if (s_run(pb, v, (uint64_t)(s_first_seed + s), trials, &b50, &b100[s]) < 0)
                     return -1;
+            FILE *vf = s_values ? fopen(s_values, "a") : NULL;
+            for (int s = 0; vf && s < seeds; s++)
+                fprintf(vf, "%s %d %d %.17g\n", label, v, s_first_seed + s, b100[s]);
+            if (vf)
+                fclose(vf);
             qsort(b100, (size_t)seeds, sizeof *b100, s_cmp_double);
             med[v] = s_pct(b100, seeds, 0.5);
             snprintf(cell[v], sizeof cell[v], "%.4g [%.4g, %.4g]", med[v], s_pct(b100, seeds, 0.25),
@@ -321,6 +329,8 @@ int main(int argc, char **argv)
             s_first_seed = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--sampler") && i + 1 < argc)
             s_extra = argv[++i];
+        else if (!strcmp(argv[i], "--values") && i + 1 < argc)
+            s_values = argv[++i];
         else if (!strcmp(argv[i], "--tpe-only"))
             s_tpe_only = 1;
         else if (!strcmp(argv[i], "--cpu"))
@@ -336,6 +346,7 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr, "usage: bench_tpe [quality|latency|all] [--seeds N] [--trials N] "
                             "[--univariate] [--cpu] [--json] [--first-seed N] [--tpe-only]\n"
+                            "                 [--values FILE]\n"
                             "                 [--sampler '\"key\":value,...']\n");
             return 2;
         }

@@ -1585,6 +1585,30 @@ static bool s_opt_int(sw_errs_t *errs, const char *obj, const cJSON *o, const ch
     return ok;
 }
 
+/* String option KEY of object O naming one of CHOICES (NULL-terminated): *OUT = its
+ * index (absent: *OUT unchanged). The message lists the choices. */
+static bool s_opt_choice(sw_errs_t *errs, const char *obj, const cJSON *o, const char *key,
+                         const char *const *choices, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return true;
+    for (int i = 0; cJSON_IsString(v) && choices[i]; i++)
+        if (!strcmp(v->valuestring, choices[i])) {
+            *out = i;
+            return true;
+        }
+    if (errs) {
+        char list[256] = "";
+        size_t n = 0;
+        for (int i = 0; choices[i] && n < sizeof list; i++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s\"%s\"",
+                                  !i ? "" : choices[i + 1] ? ", " : " or ", choices[i]);
+        sw_errs_add(errs, "%s.%s: must be %s", obj, key, list);
+    }
+    return false;
+}
+
 static bool s_opt_bool(sw_errs_t *errs, const char *obj, const cJSON *o, const char *key, bool *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -1719,17 +1743,20 @@ int sw_spec_pruner_options(const cJSON *o, const char *objective_metric,
 /* Defaults that differ from Optuna 3.1's are chosen on tuning seeds (100-299), never
  * on the reported 0-9: docs/SAMPLERS.md, "Choosing the defaults". */
 #define S_TPE_N_EI_DEFAULT 24
-#define S_TPE_PRIOR_WEIGHT_DEFAULT 3.0
+#define S_TPE_GAMMA_DEFAULT 0.12
+#define S_TPE_PRIOR_WEIGHT_DEFAULT 8.0
 
 int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
 {
     memset(out, 0, sizeof *out);
     out->n_startup_trials = 10;
     out->n_ei_candidates = S_TPE_N_EI_DEFAULT;
-    out->gamma = 0.1;
+    out->gamma = S_TPE_GAMMA_DEFAULT;
     out->prior_weight = S_TPE_PRIOR_WEIGHT_DEFAULT;
     out->constant_liar = true;
     out->estimator = SW_TPE_OPTUNA31;
+    out->weights = SW_TPE_WEIGHTS_UNIFORM;
+    out->startup = SW_TPE_STARTUP_LHS;
     if (!o)
         return 0;
     if (!cJSON_IsObject(o)) {
@@ -1739,7 +1766,8 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
     }
     static const char *const keys[] = {"type", "n_startup_trials", "n_ei_candidates", "gamma",
                                        "prior_weight", "multivariate", "constant_liar",
-                                       "consider_endpoints", "estimator", NULL};
+                                       "consider_endpoints", "estimator", "weights", "startup",
+                                       NULL};
     bool ok = true;
     for (const cJSON *it = o->child; it; it = it->next) {
         const char *k = it->string ? it->string : "";
@@ -1747,7 +1775,7 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
             if (errs)
                 sw_errs_add(errs, "sampler.%s: unknown option for the tpe sampler (known: type, "
                             "n_startup_trials, n_ei_candidates, gamma, prior_weight, multivariate, "
-                            "constant_liar, consider_endpoints, estimator)", k);
+                            "constant_liar, consider_endpoints, estimator, weights, startup)", k);
             ok = false;
         }
     }
@@ -1778,14 +1806,16 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
     ok &= s_opt_bool(errs, "sampler", o, "multivariate", &out->multivariate);
     ok &= s_opt_bool(errs, "sampler", o, "constant_liar", &out->constant_liar);
     ok &= s_opt_bool(errs, "sampler", o, "consider_endpoints", &out->consider_endpoints);
-    v = cJSON_GetObjectItemCaseSensitive(o, "estimator");
-    if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "optuna3.1")
-                                     && strcmp(v->valuestring, "optuna4")))) {
-        if (errs)
-            sw_errs_add(errs, "sampler.estimator: must be \"optuna3.1\" or \"optuna4\"");
-        ok = false;
-    } else if (v) {
-        out->estimator = !strcmp(v->valuestring, "optuna3.1") ? SW_TPE_OPTUNA31 : SW_TPE_OPTUNA4;
-    }
+    /* Each list is in the order of its enum (sw_spec.h). */
+    static const char *const estimators[] = {"optuna3.1", "optuna4", NULL};
+    static const char *const weights[] = {"uniform", "optuna", NULL};
+    static const char *const startups[] = {"lhs", "random", NULL};
+    int e = (int)out->estimator, w = (int)out->weights, st = (int)out->startup;
+    ok &= s_opt_choice(errs, "sampler", o, "estimator", estimators, &e);
+    ok &= s_opt_choice(errs, "sampler", o, "weights", weights, &w);
+    ok &= s_opt_choice(errs, "sampler", o, "startup", startups, &st);
+    out->estimator = (sw_tpe_estimator_t)e;
+    out->weights = (sw_tpe_weights_t)w;
+    out->startup = (sw_tpe_startup_t)st;
     return ok ? 0 : SW_EINVAL;
 }

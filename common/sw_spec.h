@@ -218,21 +218,38 @@ typedef enum {
                                    neighbours, normalised densities) */
 } sw_tpe_estimator_t;
 
-/* Parsed "sampler" object of the tpe method (docs/SAMPLERS.md has each default). */
+/* Weights of the observations in each Parzen estimator. */
+typedef enum {
+    SW_TPE_WEIGHTS_UNIFORM,     /* "uniform": every observation weighs 1 */
+    SW_TPE_WEIGHTS_OPTUNA       /* "optuna": Optuna's default_weights, a ramp from 1/n
+                                   to 1 over all but the newest 25 observations */
+} sw_tpe_weights_t;
+
+/* How TPE proposes its first n_startup_trials trials. */
+typedef enum {
+    SW_TPE_STARTUP_LHS,         /* "lhs": a Latin hypercube over trials 0 .. n - 1 */
+    SW_TPE_STARTUP_RANDOM       /* "random": the random sampler's proposals */
+} sw_tpe_startup_t;
+
+/* Parsed "sampler" object of the tpe method (docs/SAMPLERS.md has each default and
+ * how the ones that differ from Optuna 3.1's were chosen). */
 typedef struct {
     int n_startup_trials;       /* 10; integer >= 0 */
-    int n_ei_candidates;        /* integer >= 1 */
-    double gamma;               /* 0.1; (0, 1] */
-    double prior_weight;        /* 1.0; finite > 0 */
+    int n_ei_candidates;        /* 24; integer >= 1 */
+    double gamma;               /* 0.12; (0, 1] */
+    double prior_weight;        /* 8.0; finite > 0 */
     bool multivariate;          /* false */
     bool constant_liar;         /* true */
     bool consider_endpoints;    /* false */
-    sw_tpe_estimator_t estimator;
+    sw_tpe_estimator_t estimator;   /* "optuna3.1" */
+    sw_tpe_weights_t weights;       /* "uniform" */
+    sw_tpe_startup_t startup;       /* "lhs" */
 } sw_tpe_opts_t;
 
 /* Read the sampler object SAMPLER (NULL: every default) into *OUT. Rules: "type"
  * must be "tpe"; no other keys than those of sw_tpe_opts_t; each in its range
- * above; booleans are JSON booleans; estimator "optuna3.1" or "optuna4".
+ * above; booleans are JSON booleans; estimator "optuna3.1" or "optuna4"; weights
+ * "uniform" or "optuna"; startup "lhs" or "random".
  * Returns 0, or SW_EINVAL after appending one "sampler.KEY: reason" message per
  * fault to ERRS (may be NULL), e.g. "sampler.n_ei_candidates: must be an integer
  * >= 1". */

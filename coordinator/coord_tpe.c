@@ -7,14 +7,16 @@
  *       number (so the input order never matters), with its rank class and signed
  *       value, and one column per parameter holding the value in the model's space
  *       (log for log domains, the index for categoricals, NaN when absent).
- *    2. Until n_startup_trials trials have finished, the proposal is the random
- *       sampler's, drawn from the same stream sw_rng_seed2(seed, number).
+ *    2. Until n_startup_trials trials have finished: with startup "lhs", trials
+ *       0 .. n_startup_trials - 1 form a Latin hypercube (s_propose_lhs); any other
+ *       startup proposal is the random sampler's, drawn from the same stream
+ *       sw_rng_seed2(seed, number).
  *    3. For each parameter (univariate) or for the always-active parameters jointly
  *       (multivariate), the trials holding it are split: the best
  *       min(ceil(gamma n), 25) eligible trials are "below" (good), the rest "above".
  *    4. Each side becomes a Parzen estimator: one component per observation,
- *       weighted by Optuna's default_weights (a ramp that down-weights trials older
- *       than the newest 25), plus a prior component (mean at the centre of the
+ *       weighted 1 (weights "uniform") or by Optuna's default_weights (a ramp that
+ *       down-weights trials older than the newest 25), plus a prior component (mean at the centre of the
  *       domain, sigma = its width, weight prior_weight). Bandwidths: univariate, the
  *       larger distance to a neighbour among the sorted means (prior included;
  *       consider_endpoints = false: the outermost use their inner neighbour);
@@ -62,6 +64,7 @@
 #define S_SQRT1_2 0.70710678118654752440
 #define S_LOG_SQRT_2PI 0.91893853320467274178
 #define S_TPE_SALT 0x5450455f73616d70ull   /* derives TPE's streams from the seed */
+#define S_LHS_SALT 0x4c48535f00000000ull   /* plus P: the startup hypercube's streams */
 
 enum { S_CLS_COMPLETE, S_CLS_PRUNED, S_CLS_NONFINITE, S_CLS_RUNNING };
 
@@ -88,6 +91,8 @@ struct coord_tpe {
     bool consider_endpoints;    /* outermost means use their outer gap too */
     bool optuna4;               /* estimator "optuna4": prior not a neighbour for the
                                    bandwidths, densities with their 1/sigma factor */
+    bool uniform_weights;       /* weights "uniform" (else Optuna's default_weights) */
+    bool lhs_startup;           /* startup "lhs" (else the random sampler's) */
     struct s_sorted *sorted;    /* n_params caches of the last call's sorted columns */
     struct {
         void *p;
@@ -155,6 +160,8 @@ coord_tpe_t *coord_tpe_new(const sw_spec_t *spec, sw_errs_t *errs)
     self->constant_liar = o.constant_liar;
     self->consider_endpoints = o.consider_endpoints;
     self->optuna4 = o.estimator == SW_TPE_OPTUNA4;
+    self->uniform_weights = o.weights == SW_TPE_WEIGHTS_UNIFORM;
+    self->lhs_startup = o.startup == SW_TPE_STARTUP_LHS;
     self->sorted = calloc((size_t)spec->n_params + 1, sizeof *self->sorted);
     if (!self->sorted) {
         free(self);
@@ -272,6 +279,18 @@ static void s_default_weights(size_t n, double *w)
     for (size_t i = 0; i < nr; i++)
         w[i] = nr > 1 && i == nr - 1 ? 1.0 : start + (double)i * step;
     for (size_t i = nr; i < n; i++)
+        w[i] = 1.0;
+}
+
+/* The weights of N observations in trial order: all 1 with weights "uniform",
+ * Optuna's default_weights with "optuna". */
+static void s_weights(const coord_tpe_t *self, size_t n, double *w)
+{
+    if (!self->uniform_weights) {
+        s_default_weights(n, w);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
         w[i] = 1.0;
 }
 
@@ -963,13 +982,55 @@ static cJSON *s_value_json(const sw_param_t *p, const s_dom_t *d, double x)
     return cJSON_CreateNumber(fmin(p->high, fmax(p->low, v)));
 }
 
+/* Startup "lhs": parameter P of trial NUMBER (< n_startup) as a Latin hypercube
+ * over trials 0 .. n_startup - 1 (McKay, Beckman & Conover, Technometrics 1979):
+ * each parameter's domain (model space, so log domains log-uniformly; categoricals
+ * by index) is cut into n_startup equal strata, a permutation drawn from the seed
+ * and P gives trial NUMBER its stratum, and a uniform draw from the stream of
+ * (P, NUMBER) places it inside. Every parameter's first n_startup trials thus cover
+ * its range evenly, where independent draws leave gaps. A pure function of (seed,
+ * P, NUMBER), like the random sampler, so resume is unaffected. *OUT = the JSON
+ * value; returns 0 or SW_ENOMEM. */
+static int s_propose_lhs(const coord_tpe_t *self, const s_dom_t *dom, int p, int64_t number,
+                         cJSON **out)
+{
+    const sw_param_t *param = &self->spec->params[p];
+    const s_dom_t *d = &dom[p];
+    size_t n = (size_t)self->n_startup;
+    uint32_t *perm = malloc(n * sizeof *perm);
+    if (!perm)
+        return SW_ENOMEM;
+    sw_rng_t rng;
+    s_stream(self, &rng, S_LHS_SALT + (uint64_t)p, 0);    /* the permutation: per seed and P */
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    for (size_t i = n - 1; i > 0; i--) {                  /* Fisher-Yates */
+        size_t j = (size_t)(sw_rng_uniform(&rng) * (double)(i + 1));
+        j = j > i ? i : j;
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    s_stream(self, &rng, S_LHS_SALT + (uint64_t)p, number + 1);
+    double u = ((double)perm[number] + sw_rng_uniform(&rng)) / (double)n;
+    free(perm);
+    if (d->kind == S_CAT) {
+        int64_t k = (int64_t)(u * (double)d->count);
+        *out = sw_param_grid_value(param, k < d->count ? k : d->count - 1);
+    } else {
+        double x = d->lo + u * (d->hi - d->lo);
+        *out = s_value_json(param, d, fmin(d->hi, fmax(d->lo, x)));
+    }
+    return *out ? 0 : SW_ENOMEM;
+}
+
 /* Categorical: the collapsed mixture q[c] = sum_k w_k p_k(c) over N observations
  * (indices OBS, trial order) plus the uniform prior. */
 static void s_cat_probs(const coord_tpe_t *self, const double *obs, size_t n, int C, double *w,
                         double *q)
 {
     size_t m = n + 1;
-    s_default_weights(n, w);
+    s_weights(self, n, w);
     double wsum = self->prior_weight;
     for (size_t i = 0; i < n; i++)
         wsum += w[i];
@@ -1078,8 +1139,8 @@ static int s_propose_one(coord_tpe_t *self, const s_hist_t *h, const s_dom_t *do
             is_below[idx[i]] = below[i];
             rank[idx[i]] = (uint32_t)(below[i] ? kb++ : ka++);
         }
-        s_default_weights(nb, wb);
-        s_default_weights(na, wa);
+        s_weights(self, nb, wb);
+        s_weights(self, na, wa);
         kb = ka = 0;
         for (size_t i = 0; i < n; i++) {
             uint32_t r = order[i];
@@ -1167,7 +1228,7 @@ static int s_mest_build(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *dom
     e->lpo = e->lpm + D;
     e->c = e->lpo + D;
     memcpy(e->mu, x, n * (size_t)D * sizeof *x);
-    s_default_weights(n, w);
+    s_weights(self, n, w);
     w[n] = self->prior_weight;
     double wsum = 0;
     for (size_t k = 0; k < m; k++)
@@ -1438,8 +1499,14 @@ cJSON *coord_tpe_propose(coord_tpe_t *self, int64_t number, const coord_sampler_
     if ((rc = s_hist_build(self, number, history, n_history, &h, dom)) < 0)
         goto done;
 
-    if (h.n_finished < (size_t)self->n_startup) {
-        /* Startup: exactly the random sampler's proposal for NUMBER. */
+    if (h.n_finished < (size_t)self->n_startup && self->lhs_startup && number < self->n_startup) {
+        for (int p = 0; p < np; p++)
+            if ((rc = s_propose_lhs(self, dom, p, number, &values[p])) < 0)
+                goto done;
+    } else if (h.n_finished < (size_t)self->n_startup) {
+        /* Startup: exactly the random sampler's proposal for NUMBER (startup
+         * "random", or a trial numbered past the hypercube: parallel workers took
+         * every startup number before n_startup_trials finished). */
         sw_rng_t rng;
         sw_rng_seed2(&rng, spec->seed, (uint64_t)number);
         for (int p = 0; p < np; p++)

@@ -9,8 +9,10 @@
  *  estimator (a weighted mixture of truncated normals, or of categorical kernels,
  *  plus a prior component); n_ei_candidates points are drawn from the good
  *  estimator l and the one maximising log l(x) - log g(x) is proposed. Defaults are
- *  Optuna 3.1's except prior_weight, 3 instead of 1 (chosen on tuning seeds:
- *  docs/SAMPLERS.md, "Choosing the defaults"); "estimator": "optuna4" selects
+ *  Optuna 3.1's except four, chosen on tuning seeds (docs/SAMPLERS.md, "Choosing
+ *  the defaults"): prior_weight 8 (Optuna: 1), gamma 0.12 (0.1), uniform weights
+ *  (Optuna's ramp) and a Latin hypercube for the startup trials (McKay, Beckman &
+ *  Conover, Technometrics 1979; Optuna: random); "estimator": "optuna4" selects
  *  Optuna 4's Parzen estimator.
  *  With multivariate = true the always-active parameters share joint kernels
  *  (Falkner, Klein & Hutter, "BOHB", ICML 2018; Optuna's multivariate=True).
@@ -39,10 +41,11 @@ typedef struct coord_tpe coord_tpe_t;
 
 /* New TPE sampler for SPEC (borrowed: must outlive the sampler). Reads the options
  * of spec->sampler (NULL = every default), an object such as
- *     {"type": "tpe", "n_startup_trials": 10, "n_ei_candidates": 24, "gamma": 0.1,
- *      "multivariate": false, "prior_weight": 1.0, "constant_liar": true}
+ *     {"type": "tpe", "n_startup_trials": 10, "n_ei_candidates": 24, "gamma": 0.12,
+ *      "multivariate": false, "prior_weight": 8.0, "constant_liar": true}
  * read through sw_spec_tpe_options() (common/sw_spec.h: the one copy of the rules,
- * which sw_spec_parse applies too; also consider_endpoints and estimator).
+ * which sw_spec_parse applies too; also consider_endpoints, estimator, weights and
+ * startup).
  * Returns the sampler (caller owns; free with coord_tpe_destroy), or NULL when an
  * option is bad or unknown, in which case one message per fault was appended to
  * ERRS ("sampler.n_ei_candidates: must be an integer >= 1"; ERRS may be NULL), or

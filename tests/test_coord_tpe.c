@@ -172,14 +172,92 @@ static void test_maximize(void **state)
         assert_true(s_quadratic_run(seed, 60, false, true) <= 1e-2);
 }
 
-/* Startup trials equal the random sampler's proposals, call for call. */
+/* The default startup is a Latin hypercube over trials 0-9: each parameter's ten
+ * values fall one in each tenth of its range (log range for a log domain), an
+ * integer range of ten values is covered exactly once, five categories twice each;
+ * the same seed gives the same design, another seed another; a trial numbered past
+ * the hypercube while startup lasts (parallel workers) gets the random sampler's
+ * proposal. */
+static void test_startup_lhs(void **state)
+{
+    (void)state;
+    const char *params = "{\"a\":{\"type\":\"float\",\"low\":0.001,\"high\":1,\"log\":true},"
+                         "\"b\":{\"type\":\"int\",\"low\":0,\"high\":9},"
+                         "\"c\":{\"type\":\"categorical\",\"values\":[\"p\",\"q\",\"r\",\"s\",\"t\"]},"
+                         "\"d\":{\"type\":\"float\",\"low\":-2,\"high\":3}}";
+    int strata_a[10] = {0}, strata_d[10] = {0}, seen_b[10] = {0}, seen_c[5] = {0};
+    char *first[2][10];
+    for (int seed = 7; seed <= 8; seed++) {
+        sw_spec_t *ts = s_spec(params, "minimize", seed, NULL, "tpe");
+        coord_tpe_t *tpe = coord_tpe_new(ts, NULL);
+        s_hist_t h = {0};
+        for (int t = 0; t < 10; t++) {
+            cJSON *p = s_propose(tpe, t, &h);
+            first[seed - 7][t] = cJSON_PrintUnformatted(p);
+            if (seed == 7) {
+                double a = cJSON_GetObjectItem(p, "a")->valuedouble;
+                double d = cJSON_GetObjectItem(p, "d")->valuedouble;
+                double b = cJSON_GetObjectItem(p, "b")->valuedouble;
+                const char *c = cJSON_GetObjectItem(p, "c")->valuestring;
+                assert_true(a >= 0.001 && a <= 1 && d >= -2 && d <= 3);
+                strata_a[(int)floor((log(a) - log(0.001)) / (log(1.0) - log(0.001)) * 10)]++;
+                strata_d[(int)floor((d + 2) / 5 * 10)]++;
+                assert_true(b == floor(b) && b >= 0 && b <= 9);
+                seen_b[(int)b]++;
+                seen_c[c[0] - 'p']++;
+            }
+            s_add(&h, t, p, false, 0);      /* running: startup lasts */
+        }
+        /* Past the hypercube: exactly the random sampler's trial 10. */
+        sw_spec_t *rs = s_spec(params, "minimize", seed, NULL, "random");
+        coord_sampler_t *rnd = coord_sampler_new(rs);
+        int err;
+        cJSON *a = s_propose(tpe, 10, &h), *b = coord_sampler_propose(rnd, 10, NULL, 0, &err);
+        assert_true(cJSON_Compare(a, b, true));
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+        /* The same inputs again: the same design. */
+        coord_tpe_t *again = coord_tpe_new(ts, NULL);
+        s_hist_t none = {0};
+        for (int t = 0; t < 10; t++) {
+            cJSON *p = s_propose(again, t, &none);
+            char *txt = cJSON_PrintUnformatted(p);
+            assert_string_equal(txt, first[seed - 7][t]);
+            free(txt);
+            cJSON_Delete(p);
+        }
+        coord_tpe_destroy(&again);
+        coord_sampler_destroy(&rnd);
+        sw_spec_destroy(&rs);
+        s_free(&h);
+        coord_tpe_destroy(&tpe);
+        sw_spec_destroy(&ts);
+    }
+    for (int k = 0; k < 10; k++) {
+        assert_int_equal(strata_a[k], 1);
+        assert_int_equal(strata_d[k], 1);
+        assert_int_equal(seen_b[k], 1);
+    }
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(seen_c[k], 2);
+    int same = 0;
+    for (int t = 0; t < 10; t++) {
+        same += !strcmp(first[0][t], first[1][t]);
+        free(first[0][t]);
+        free(first[1][t]);
+    }
+    assert_int_equal(same, 0);
+}
+
+/* With startup "random", startup trials equal the random sampler's proposals, call
+ * for call. */
 static void test_startup_is_random(void **state)
 {
     (void)state;
     const char *params = "{\"a\":{\"type\":\"float\",\"low\":0.001,\"high\":1,\"log\":true},"
                          "\"b\":{\"type\":\"int\",\"low\":1,\"high\":9},"
                          "\"c\":{\"type\":\"categorical\",\"values\":[\"x\",\"y\",3]}}";
-    sw_spec_t *ts = s_spec(params, "minimize", 42, NULL, "tpe");
+    sw_spec_t *ts = s_spec(params, "minimize", 42, "{\"type\":\"tpe\",\"startup\":\"random\"}", "tpe");
     sw_spec_t *rs = s_spec(params, "minimize", 42, NULL, "random");
     coord_tpe_t *tpe = coord_tpe_new(ts, NULL);
     coord_sampler_t *rnd = coord_sampler_new(rs);
@@ -659,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_maximize),
         cmocka_unit_test(test_estimator_variants),
         cmocka_unit_test(test_startup_is_random),
+        cmocka_unit_test(test_startup_lhs),
         cmocka_unit_test(test_domains),
         cmocka_unit_test(test_conditional),
         cmocka_unit_test(test_nonfinite),
