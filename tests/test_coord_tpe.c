@@ -704,6 +704,88 @@ static void test_view_identical(void **state)
     assert_true(tpe_made >= 1100);      /* nearly all past the startup trials */
 }
 
+/* The sorted order a sampler keeps from one call to the next never shows: one
+ * long-lived sampler, fed a history of 300-700 trials that changes between calls
+ * (trials appended, dropped, re-valued, renumbered into gaps, duplicated numbers,
+ * shuffled), proposes exactly what a new sampler does on each call, with both
+ * weightings. */
+static void test_cache_transparent(void **state)
+{
+    (void)state;
+    const char *params = "{\"x\":{\"type\":\"float\",\"low\":-5,\"high\":5},"
+                         "\"y\":{\"type\":\"float\",\"low\":0.01,\"high\":100,\"log\":true},"
+                         "\"z\":{\"type\":\"int\",\"low\":0,\"high\":999}}";
+    static const char *opts[] = {"{\"type\":\"tpe\"}", "{\"type\":\"tpe\",\"weights\":\"optuna\"}"};
+    int compared = 0;
+    for (int o = 0; o < 2; o++) {
+        sw_spec_t *spec = s_spec(params, "minimize", 11 + o, opts[o], NULL);
+        coord_tpe_t *kept = coord_tpe_new(spec, NULL);
+        sw_rng_t r;
+        sw_rng_seed(&r, 77 + (uint64_t)o);
+        size_t cap = 1200, n = 0;
+        coord_sampler_trial_t *h = calloc(cap, sizeof *h);
+        assert_non_null(h);
+        int64_t next = 0;
+        for (int call = 0; call < 40; call++) {
+            /* Grow to at least 300 trials, then mutate. */
+            size_t add = n < 300 ? 300 - n + 5 : 1 + (size_t)sw_rng_below(&r, 20);
+            for (size_t k = 0; k < add && n < cap; k++) {
+                cJSON *pp = cJSON_CreateObject();
+                cJSON_AddNumberToObject(pp, "x", -5 + 10 * sw_rng_uniform(&r));
+                cJSON_AddNumberToObject(pp, "y", exp(log(0.01) + log(1e4) * sw_rng_uniform(&r)));
+                cJSON_AddNumberToObject(pp, "z", (double)sw_rng_below(&r, 1000));
+                h[n++] = (coord_sampler_trial_t){.number = next++, .params = pp, .finished = true,
+                                                 .value = sw_rng_normal(&r)};
+            }
+            int kind = call % 5;
+            size_t i = (size_t)sw_rng_below(&r, n);
+            if (kind == 1) {                /* drop a few trials */
+                for (int k = 0; k < 7 && n > 1; k++) {
+                    i = (size_t)sw_rng_below(&r, n);
+                    cJSON_Delete((cJSON *)h[i].params);
+                    h[i] = h[--n];
+                }
+            } else if (kind == 2) {         /* re-value a trial's x */
+                cJSON_ReplaceItemInObject((cJSON *)h[i].params, "x",
+                                          cJSON_CreateNumber(-5 + 10 * sw_rng_uniform(&r)));
+            } else if (kind == 3 && n < cap) {  /* a second trial with an existing number */
+                h[n] = h[i];
+                h[n].params = cJSON_Duplicate(h[i].params, true);
+                cJSON_ReplaceItemInObject((cJSON *)h[n].params, "z", cJSON_CreateNumber(5));
+                n++;
+            } else if (kind == 4) {         /* renumber a trial into the past */
+                h[i].number = -1 - (int64_t)sw_rng_below(&r, 50);
+            }
+            for (size_t a = n; a > 1; a--) {    /* any order */
+                size_t b = (size_t)sw_rng_below(&r, a);
+                coord_sampler_trial_t t = h[a - 1];
+                h[a - 1] = h[b];
+                h[b] = t;
+            }
+            coord_tpe_t *fresh = coord_tpe_new(spec, NULL);
+            int e1 = -1, e2 = -1;
+            cJSON *p1 = coord_tpe_propose(kept, next, h, n, &e1);
+            cJSON *p2 = coord_tpe_propose(fresh, next, h, n, &e2);
+            assert_int_equal(e1, 0);
+            assert_int_equal(e2, 0);
+            char *s1 = cJSON_PrintUnformatted(p1), *s2 = cJSON_PrintUnformatted(p2);
+            assert_string_equal(s1, s2);
+            compared++;
+            free(s1);
+            free(s2);
+            cJSON_Delete(p1);
+            cJSON_Delete(p2);
+            coord_tpe_destroy(&fresh);
+        }
+        for (size_t i = 0; i < n; i++)
+            cJSON_Delete((cJSON *)h[i].params);
+        free(h);
+        coord_tpe_destroy(&kept);
+        sw_spec_destroy(&spec);
+    }
+    assert_int_equal(compared, 80);
+}
+
 /* The view itself: units as stored, categorical indices, NAN for what is unusable. */
 static void test_view_values(void **state)
 {
@@ -746,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_failed_ignored),
         cmocka_unit_test(test_view_identical),
+        cmocka_unit_test(test_cache_transparent),
         cmocka_unit_test(test_view_values),
     };
     return cmocka_run_group_tests_name("coord_tpe", tests, NULL, NULL);
