@@ -1,0 +1,482 @@
+/*  sw_curve.c - CURVE security helpers: endpoint scope, certificates, handshake monitor
+ *
+ *  The monitor follows zmq_socket_monitor(3): the monitored socket publishes events
+ *  on an inproc PAIR endpoint, as two frames (2-byte event id + 4-byte value, then the
+ *  endpoint). A refused client shows up on the server as ACCEPTED(fd), then
+ *  HANDSHAKE_FAILED_*(reason), then DISCONNECTED(fd): the peer address is taken with
+ *  getpeername() when ACCEPTED is read and the failure is logged at the DISCONNECTED
+ *  of the same descriptor. ZMQ_FD is edge-triggered (ENVIRONMENT.md), so every
+ *  wake-up drains the PAIR socket with ZMQ_DONTWAIT until ZMQ_EVENTS shows no POLLIN.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include "common/sw_curve.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/sw_log.h"
+
+/* ---- endpoint scope ---- */
+
+static bool s_valid_port(const char *p)
+{
+    if (!strcmp(p, "*") || !strcmp(p, "!"))
+        return true;
+    if (!*p || strlen(p) > 5)
+        return false;
+    long v = 0;
+    for (const char *c = p; *c; c++) {
+        if (!isdigit((unsigned char)*c))
+            return false;
+        v = v * 10 + (*c - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+static sw_curve_scope_t s_tcp_scope(const char *rest)
+{
+    const char *semi = strrchr(rest, ';');
+    if (semi)
+        rest = semi + 1;            /* "source;host:port": the destination decides */
+    char host[256];
+    const char *port;
+    if (rest[0] == '[') {
+        const char *close = strchr(rest, ']');
+        if (!close || close[1] != ':' || (size_t)(close - rest - 1) >= sizeof host
+            || close == rest + 1)
+            return SW_CURVE_SCOPE_INVALID;
+        memcpy(host, rest + 1, (size_t)(close - rest - 1));
+        host[close - rest - 1] = 0;
+        port = close + 2;
+        if (!s_valid_port(port))
+            return SW_CURVE_SCOPE_INVALID;
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, host, &a6) != 1)
+            return SW_CURVE_SCOPE_INVALID;
+        if (IN6_IS_ADDR_LOOPBACK(&a6))
+            return SW_CURVE_SCOPE_LOCAL;
+        if (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127)
+            return SW_CURVE_SCOPE_LOCAL;
+        return SW_CURVE_SCOPE_NETWORK;
+    }
+    const char *colon = strrchr(rest, ':');
+    if (!colon || colon == rest || (size_t)(colon - rest) >= sizeof host)
+        return SW_CURVE_SCOPE_INVALID;
+    memcpy(host, rest, (size_t)(colon - rest));
+    host[colon - rest] = 0;
+    port = colon + 1;
+    if (!s_valid_port(port) || strchr(host, ':'))
+        return SW_CURVE_SCOPE_INVALID;     /* IPv6 without brackets is ambiguous */
+    if (!strcmp(host, "*"))
+        return SW_CURVE_SCOPE_NETWORK;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return ((const uint8_t *)&a4.s_addr)[0] == 127 ? SW_CURVE_SCOPE_LOCAL
+                                                        : SW_CURVE_SCOPE_NETWORK;
+    for (const char *c = host; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '_')
+            return SW_CURVE_SCOPE_INVALID;
+    if (!strcasecmp(host, "localhost"))
+        return SW_CURVE_SCOPE_LOCAL;
+    return SW_CURVE_SCOPE_NETWORK;         /* a host or interface name */
+}
+
+sw_curve_scope_t sw_curve_endpoint_scope(const char *endpoint)
+{
+    if (!endpoint)
+        return SW_CURVE_SCOPE_INVALID;
+    const char *sep = strstr(endpoint, "://");
+    if (!sep || sep == endpoint)
+        return SW_CURVE_SCOPE_INVALID;
+    size_t tlen = (size_t)(sep - endpoint);
+    const char *rest = sep + 3;
+    if (!*rest)
+        return SW_CURVE_SCOPE_INVALID;
+    if ((tlen == 3 && !strncmp(endpoint, "ipc", 3))
+        || (tlen == 6 && !strncmp(endpoint, "inproc", 6)))
+        return SW_CURVE_SCOPE_LOCAL;
+    if (tlen == 3 && !strncmp(endpoint, "tcp", 3))
+        return s_tcp_scope(rest);
+    static const char *const net[] = {"pgm", "epgm", "norm", "udp", "ws", "wss", "vmci", "tipc"};
+    for (size_t i = 0; i < sizeof net / sizeof net[0]; i++)
+        if (tlen == strlen(net[i]) && !strncmp(endpoint, net[i], tlen))
+            return SW_CURVE_SCOPE_NETWORK;
+    return SW_CURVE_SCOPE_INVALID;
+}
+
+/* ---- certificates ---- */
+
+static void s_err(char *err, size_t errlen, const char *fmt, const char *path, const char *why)
+{
+    if (err && errlen)
+        snprintf(err, errlen, fmt, path, why);
+}
+
+static bool s_z85_key(const char *txt)
+{
+    if (!txt || strlen(txt) != SW_CURVE_KEY_TXT_LEN)
+        return false;
+    uint8_t bin[32];
+    return zmq_z85_decode(bin, txt) != NULL;
+}
+
+zcert_t *sw_curve_cert_load(const char *path, bool need_secret, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = 0;
+    if (!path || !*path) {
+        s_err(err, errlen, "%s%s", "", "no certificate file given");
+        return NULL;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        s_err(err, errlen, "cannot read certificate '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    fclose(f);
+    zcert_t *cert = zcert_load(path);
+    if (!cert || !s_z85_key(zcert_public_txt(cert))) {
+        zcert_destroy(&cert);
+        s_err(err, errlen, "'%s' is not a CURVE certificate (%s)", path,
+              "no 40-character Z85 public-key in its curve section; make one with "
+              "'sweepd keygen NAME'");
+        return NULL;
+    }
+    if (need_secret) {
+        static const uint8_t zero[32];
+        if (!memcmp(zcert_secret_key(cert), zero, sizeof zero)) {
+            zcert_destroy(&cert);
+            s_err(err, errlen, "'%s' holds no secret key (%s)", path,
+                  "give the NAME.key_secret file that 'sweepd keygen NAME' wrote, not NAME.key");
+            return NULL;
+        }
+    }
+    return cert;
+}
+
+/* ---- event descriptions ---- */
+
+const char *sw_curve_event_describe(int event, uint32_t value, bool server, char *buf, size_t len)
+{
+    if (!buf || !len)
+        return buf;
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        if (value == 400)
+            snprintf(buf, len, server ? "client key not in the allow list (ZAP status 400)"
+                                      : "the coordinator refused this key (ZAP status 400): "
+                                        "its public certificate is not in the coordinator's "
+                                        "--curve-allow directory");
+        else
+            snprintf(buf, len, "authentication failed (ZAP status %u)", value);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+            snprintf(buf, len, server ? "security mechanism mismatch: the client does not use "
+                                        "CURVE (plaintext or no key configured)"
+                                      : "security mechanism mismatch: one side uses CURVE and "
+                                        "the other plaintext");
+        else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+            snprintf(buf, len, server ? "cannot decrypt the client's handshake: the client "
+                                        "uses a wrong coordinator key"
+                                      : "cryptographic error in the handshake: wrong "
+                                        "coordinator key or corrupted keys");
+        else
+            snprintf(buf, len, "protocol error 0x%08x in the handshake", value);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        snprintf(buf, len, server ? "handshake failed without detail (%s)"
+                                  : "the coordinator closed the connection during the "
+                                    "handshake (%s): wrong --coordinator-key?",
+                 value ? strerror((int)value) : "no error code");
+        break;
+    default:
+        snprintf(buf, len, "monitor event 0x%x value %u", (unsigned)event, value);
+        break;
+    }
+    return buf;
+}
+
+/* ---- the monitor ---- */
+
+#define S_PEERS 64                  /* accepted connections whose address is kept */
+#define S_KEYS 16                   /* (address, reason) pairs remembered for rate limits */
+
+typedef struct {
+    int fd;
+    char addr[64];
+} s_peer_t;
+
+typedef struct {
+    char ip[48];
+    int event;
+    uint32_t value;
+    uint64_t logged_ms;
+    int64_t suppressed;
+} s_key_t;
+
+struct sw_curve_monitor {
+    uv_loop_t *loop;
+    uv_poll_t poll;
+    zsock_t *pair;                  /* receives the events */
+    void *sock;                     /* the monitored socket (libzmq handle) */
+    char *endpoint;
+    bool server;
+    bool pending;                   /* a failure waits for its DISCONNECTED */
+    int pending_event;
+    uint32_t pending_value;
+    s_peer_t peers[S_PEERS];
+    size_t next_peer;
+    s_key_t keys[S_KEYS];
+    uint64_t window_ms;             /* start of the global budget window */
+    int window_lines;
+    int64_t window_suppressed;
+    int64_t failures;
+};
+
+static void s_addr_of(int fd, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        snprintf(out, len, "unknown");
+        return;
+    }
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        snprintf(out, len, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        snprintf(out, len, "[%s]:%u", ip, (unsigned)ntohs(a->sin6_port));
+    } else {
+        snprintf(out, len, "local");
+    }
+}
+
+static s_peer_t *s_peer(sw_curve_monitor_t *self, int fd)
+{
+    for (size_t i = 0; i < S_PEERS; i++)
+        if (self->peers[i].fd == fd && self->peers[i].addr[0])
+            return &self->peers[i];
+    return NULL;
+}
+
+/* The address without its port, for the rate-limit key. */
+static void s_ip_of(const char *addr, char *ip, size_t len)
+{
+    snprintf(ip, len, "%s", addr);
+    char *colon = strrchr(ip, ':');
+    if (colon && colon != ip)
+        *colon = 0;
+}
+
+static void s_log_failure(sw_curve_monitor_t *self, const char *peer, int event, uint32_t value)
+{
+    self->failures++;
+    uint64_t now = uv_now(self->loop);
+    char ip[48];
+    s_ip_of(peer, ip, sizeof ip);
+    s_key_t *k = NULL, *oldest = &self->keys[0];
+    for (size_t i = 0; i < S_KEYS; i++) {
+        s_key_t *c = &self->keys[i];
+        if (c->logged_ms && c->event == event && c->value == value && !strcmp(c->ip, ip)) {
+            k = c;
+            break;
+        }
+        if (c->logged_ms < oldest->logged_ms)
+            oldest = c;
+    }
+    if (k && now - k->logged_ms < SW_CURVE_LOG_KEY_MS) {
+        k->suppressed++;
+        return;
+    }
+    if (now - self->window_ms >= SW_CURVE_LOG_KEY_MS || !self->window_ms) {
+        self->window_ms = now ? now : 1;
+        self->window_lines = 0;
+    }
+    if (self->window_lines >= SW_CURVE_LOG_BURST) {
+        self->window_suppressed++;
+        if (k)
+            k->suppressed++;
+        return;
+    }
+    self->window_lines++;
+    int64_t suppressed = (k ? k->suppressed : 0) + self->window_suppressed;
+    self->window_suppressed = 0;
+    if (!k) {
+        k = oldest;
+        snprintf(k->ip, sizeof k->ip, "%s", ip);
+        k->event = event;
+        k->value = value;
+    }
+    k->logged_ms = now ? now : 1;
+    k->suppressed = 0;
+    char why[256];
+    sw_curve_event_describe(event, value, self->server, why, sizeof why);
+    if (self->server)
+        sw_log_warn("CURVE handshake refused peer=%s reason=%s suppressed=%lld", peer, why,
+                    (long long)suppressed);
+    else
+        sw_log_warn("CURVE handshake with %s failed reason=%s suppressed=%lld", peer, why,
+                    (long long)suppressed);
+}
+
+static void s_event(sw_curve_monitor_t *self, int event, uint32_t value)
+{
+    switch (event) {
+    case ZMQ_EVENT_ACCEPTED: {
+        s_peer_t *p = &self->peers[self->next_peer++ % S_PEERS];
+        p->fd = (int)value;
+        s_addr_of((int)value, p->addr, sizeof p->addr);
+        break;
+    }
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        self->pending = false;
+        sw_log_debug("CURVE handshake ok %s", self->server ? "(server)" : self->endpoint);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        if (!self->server) {
+            s_log_failure(self, self->endpoint, event, value);
+            break;
+        }
+        if (self->pending)      /* two failures without a DISCONNECTED between */
+            s_log_failure(self, "unknown", self->pending_event, self->pending_value);
+        self->pending = true;
+        self->pending_event = event;
+        self->pending_value = value;
+        break;
+    case ZMQ_EVENT_DISCONNECTED: {
+        s_peer_t *p = self->server ? s_peer(self, (int)value) : NULL;
+        if (self->pending) {
+            s_log_failure(self, p ? p->addr : "unknown", self->pending_event,
+                          self->pending_value);
+            self->pending = false;
+        }
+        if (p)
+            p->addr[0] = 0;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void s_drain(sw_curve_monitor_t *self)
+{
+    void *pair = zsock_resolve(self->pair);
+    while (zsock_events(self->pair) & ZMQ_POLLIN) {
+        zmq_msg_t head, addr;
+        zmq_msg_init(&head);
+        if (zmq_msg_recv(&head, pair, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&head);
+            if (zmq_errno() == EINTR)
+                continue;
+            break;
+        }
+        int event = -1;
+        uint32_t value = 0;
+        if (zmq_msg_size(&head) >= 6) {
+            const uint8_t *d = zmq_msg_data(&head);
+            uint16_t ev;
+            memcpy(&ev, d, 2);
+            memcpy(&value, d + 2, 4);
+            event = ev;
+        }
+        while (zmq_msg_more(&head)) {      /* the endpoint frame: not needed */
+            zmq_msg_init(&addr);
+            int rc = zmq_msg_recv(&addr, pair, ZMQ_DONTWAIT);
+            bool more = rc >= 0 && zmq_msg_more(&addr);
+            zmq_msg_close(&addr);
+            if (!more)
+                break;
+        }
+        zmq_msg_close(&head);
+        if (event >= 0)
+            s_event(self, event, value);
+    }
+}
+
+static void s_poll_cb(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    s_drain(h->data);
+}
+
+sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool server,
+                                         const char *endpoint)
+{
+    static unsigned s_seq;
+    sw_curve_monitor_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->server = server;
+    self->sock = zsock_resolve(sock);
+    self->endpoint = strdup(endpoint ? endpoint : "coordinator");
+    char name[64];
+    snprintf(name, sizeof name, "inproc://sw-curve-monitor-%ld-%u", (long)getpid(), ++s_seq);
+    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (!self->endpoint || zmq_socket_monitor(self->sock, name, events) != 0) {
+        sw_log_warn("cannot monitor the socket's handshakes: %s", zmq_strerror(zmq_errno()));
+        free(self->endpoint);
+        free(self);
+        return NULL;
+    }
+    self->pair = zsock_new(ZMQ_PAIR);
+    if (!self->pair || zsock_connect(self->pair, "%s", name) != 0
+        || uv_poll_init(loop, &self->poll, zsock_fd(self->pair)) != 0) {
+        sw_log_warn("cannot monitor the socket's handshakes: %s", zmq_strerror(zmq_errno()));
+        zmq_socket_monitor(self->sock, NULL, 0);
+        zsock_destroy(&self->pair);
+        free(self->endpoint);
+        free(self);
+        return NULL;
+    }
+    self->poll.data = self;
+    uv_poll_start(&self->poll, UV_READABLE, s_poll_cb);
+    s_drain(self);
+    return self;
+}
+
+int64_t sw_curve_monitor_failures(const sw_curve_monitor_t *self)
+{
+    return self ? self->failures : 0;
+}
+
+static void s_close_cb(uv_handle_t *h)
+{
+    sw_curve_monitor_t *self = h->data;
+    zsock_destroy(&self->pair);
+    free(self->endpoint);
+    free(self);
+}
+
+void sw_curve_monitor_close(sw_curve_monitor_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sw_curve_monitor_t *self = *self_p;
+    *self_p = NULL;
+    s_drain(self);
+    if (self->pending && self->server)
+        s_log_failure(self, "unknown", self->pending_event, self->pending_value);
+    uv_poll_stop(&self->poll);
+    uv_close((uv_handle_t *)&self->poll, s_close_cb);
+}

@@ -1,0 +1,93 @@
+/*  sw_curve.h - CURVE security helpers: endpoint scope, certificates, handshake monitor
+ *
+ *  sweepd secures its ZeroMQ links with CURVE (RFC 26, CurveZMQ) through czmq's zcert
+ *  and zauth. This module holds what the coordinator, the worker and the CLI share:
+ *
+ *  - sw_curve_endpoint_scope(): whether an endpoint can be reached only from this host
+ *    (ipc://, inproc://, tcp on a loopback address) or from the network. The CLI
+ *    refuses plaintext on network endpoints unless told --insecure.
+ *  - sw_curve_cert_load(): read a certificate written by `sweepd keygen` (zcert_save)
+ *    with a clear reason when the file is missing, unreadable or not a certificate.
+ *  - sw_curve_monitor_t: a ZeroMQ socket monitor watched on a libuv loop that logs
+ *    every failed handshake (refused key, plaintext peer, wrong server key) as one
+ *    warning line naming the peer and the reason, rate-limited.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#ifndef SW_CURVE_H
+#define SW_CURVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <czmq.h>
+#include <uv.h>
+
+#define SW_CURVE_KEY_TXT_LEN   40       /* a Z85-encoded CURVE key, without the NUL */
+#define SW_CURVE_LOG_KEY_MS    10000    /* one line per (peer address, reason) per 10 s */
+#define SW_CURVE_LOG_BURST     10       /* and at most 10 lines per 10 s in all */
+
+/* Where an endpoint can be reached from. */
+typedef enum {
+    SW_CURVE_SCOPE_INVALID = -1,    /* not an endpoint sweepd understands */
+    SW_CURVE_SCOPE_LOCAL = 0,       /* this host only: ipc://, inproc://, tcp on
+                                       127.0.0.0/8, ::1 or localhost */
+    SW_CURVE_SCOPE_NETWORK = 1      /* other hosts too: tcp on any other address,
+                                       a wildcard (*, 0.0.0.0, ::), a host or
+                                       interface name, pgm/epgm/norm/udp/ws */
+} sw_curve_scope_t;
+
+/* Classify ENDPOINT (a ZeroMQ endpoint string, may be NULL) by who can reach it.
+ * Pure: no name resolution, so any host name other than "localhost" counts as
+ * NETWORK. "tcp://HOST:PORT" needs PORT to be 1..65535, "*" or "!"; an IPv6 HOST is
+ * written in brackets ("tcp://[::1]:5555"); a "SOURCE;HOST:PORT" connect endpoint is
+ * classified by HOST. "ipc://PATH" and "inproc://NAME" need a non-empty rest.
+ * Returns SW_CURVE_SCOPE_INVALID for NULL, an empty string, a missing or unknown
+ * transport, a missing host or port, a bad port, or an unclosed bracket. */
+sw_curve_scope_t sw_curve_endpoint_scope(const char *endpoint);
+
+/* Load the certificate at PATH (a file written by zcert_save: NAME.key holds the
+ * public key, NAME.key_secret both keys). With NEED_SECRET the file must hold a
+ * secret key. Returns the certificate (caller owns; zcert_destroy) or NULL with a
+ * one-line reason naming PATH in ERR (ERRLEN bytes, always terminated; ERR may be
+ * NULL): the file is missing or unreadable (with strerror), holds no valid 40-character
+ * Z85 public key, or (NEED_SECRET) holds no secret key, e.g. NAME.key given where
+ * NAME.key_secret is wanted. Note that zcert_load prefers PATH + "_secret" when it
+ * exists; that file holds the same public key. */
+zcert_t *sw_curve_cert_load(const char *path, bool need_secret, char *err, size_t errlen);
+
+/* Describe a failed-handshake monitor event in words, into BUF (LEN bytes, always
+ * terminated). EVENT is ZMQ_EVENT_HANDSHAKE_FAILED_AUTH (VALUE: the ZAP status code,
+ * 400 = key refused), ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL (VALUE: a
+ * ZMQ_PROTOCOL_ERROR_* code) or ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL (VALUE: an errno).
+ * SERVER: the description is written from the coordinator's side (true) or from a
+ * client's (false). Returns BUF. Pure. */
+const char *sw_curve_event_describe(int event, uint32_t value, bool server,
+                                    char *buf, size_t len);
+
+typedef struct sw_curve_monitor sw_curve_monitor_t;
+
+/* Watch SOCK (a zsock_t * or a libzmq socket; borrowed, must outlive the monitor or be
+ * closed first) for handshake events on LOOP (borrowed) and log each failed handshake
+ * as one warning line: on a SERVER socket "CURVE handshake refused peer=ADDR:PORT
+ * reason=..." (the peer's address from the accepted connection), on a client socket
+ * "CURVE handshake with ENDPOINT failed reason=..." (ENDPOINT copied; may be NULL).
+ * Lines are rate-limited: a (peer address, reason) pair is logged at most once per
+ * SW_CURVE_LOG_KEY_MS, and no more than SW_CURVE_LOG_BURST lines per
+ * SW_CURVE_LOG_KEY_MS in all; each line says how many were suppressed since.
+ * The monitor's PAIR socket is watched through its ZMQ_FD (edge-triggered, drained
+ * with ZMQ_DONTWAIT). Returns the monitor (caller owns; sw_curve_monitor_close) or
+ * NULL when the monitor cannot be set up (logged; the socket works unmonitored). */
+sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool server,
+                                         const char *endpoint);
+
+/* Failed handshakes seen so far (logged or suppressed). */
+int64_t sw_curve_monitor_failures(const sw_curve_monitor_t *self);
+
+/* Read the events already queued (log them) and stop; the memory is freed in the
+ * uv_close callback, so the loop must run once more. *SELF_P is set to NULL; NULL
+ * is fine. Call it before the monitored socket is destroyed or after; both work. */
+void sw_curve_monitor_close(sw_curve_monitor_t **self_p);
+
+#endif

@@ -1,0 +1,234 @@
+/*  test_sw_curve.c - endpoint scope, certificate loading, handshake monitor
+ *
+ *  The monitor test uses real sockets on 127.0.0.1, a real zauth allow-list
+ *  directory and a real libuv loop: a client whose key is not listed must show up
+ *  as one refused handshake, a listed one as none.
+ *
+ *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
+ */
+#include "tests/test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/sw_curve.h"
+#include "common/sw_log.h"
+
+static void test_scope(void **state)
+{
+    (void)state;
+    assert_int_equal(sw_curve_endpoint_scope("tcp://127.0.0.1:5555"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://127.3.2.1:5555"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://localhost:1"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://LocalHost:1"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://[::1]:5"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://127.0.0.1:*"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("ipc:///tmp/x"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("inproc://x"), SW_CURVE_SCOPE_LOCAL);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://*:5555"), SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://0.0.0.0:5"), SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://10.0.0.2:5555"), SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://[::]:5555"), SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://[fe80::1]:5555"), SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://eth0:5555"), SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://gpu-node-3.example:5555"),
+                     SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("tcp://127.0.0.1:0;10.0.0.2:5555"),
+                     SW_CURVE_SCOPE_NETWORK);
+    assert_int_equal(sw_curve_endpoint_scope("epgm://eth0;239.1.1.1:5555"),
+                     SW_CURVE_SCOPE_NETWORK);
+    /* malformed */
+    static const char *const bad[] = {
+        "", "tcp://", "tcp://127.0.0.1", "tcp://127.0.0.1:", "127.0.0.1:5555",
+        "tcp://:5555", "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536", "tcp://127.0.0.1:55x",
+        "tcp://[::1:5", "tcp://[::1]5", "tcp://[]:5", "tcp://::1:5", "tcp://a b:5",
+        "ipc://", "inproc://", "://x", "foo://x", "tcp:/127.0.0.1:5",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (sw_curve_endpoint_scope(bad[i]) != SW_CURVE_SCOPE_INVALID)
+            fail_msg("'%s' should be INVALID", bad[i]);
+    }
+    assert_int_equal(sw_curve_endpoint_scope(NULL), SW_CURVE_SCOPE_INVALID);
+}
+
+static void test_cert_load(void **state)
+{
+    (void)state;
+    char *dir = test_mkdtemp();
+    char path[512], pub[512], err[256];
+    zcert_t *made = zcert_new();
+    snprintf(path, sizeof path, "%s/w1.key", dir);
+    assert_int_equal(zcert_save(made, path), 0);
+    snprintf(pub, sizeof pub, "%s/only.key", dir);
+    assert_int_equal(zcert_save_public(made, pub), 0);
+
+    /* the secret file: both keys */
+    snprintf(path, sizeof path, "%s/w1.key_secret", dir);
+    zcert_t *c = sw_curve_cert_load(path, true, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(zcert_public_txt(c), zcert_public_txt(made));
+    assert_string_equal(zcert_secret_txt(c), zcert_secret_txt(made));
+    assert_string_equal(err, "");
+    zcert_destroy(&c);
+
+    /* a public file: fine as a public key, refused as a secret one */
+    c = sw_curve_cert_load(pub, false, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(zcert_public_txt(c), zcert_public_txt(made));
+    zcert_destroy(&c);
+    assert_null(sw_curve_cert_load(pub, true, err, sizeof err));
+    assert_non_null(strstr(err, "holds no secret key"));
+    assert_non_null(strstr(err, "only.key"));
+
+    /* missing, and not a certificate */
+    snprintf(path, sizeof path, "%s/none.key", dir);
+    assert_null(sw_curve_cert_load(path, false, err, sizeof err));
+    assert_non_null(strstr(err, "cannot read certificate"));
+    assert_non_null(strstr(err, "No such file"));
+    char *junk = test_write_file(dir, "junk.key", "hello world\n");
+    assert_null(sw_curve_cert_load(junk, false, err, sizeof err));
+    assert_non_null(strstr(err, "is not a CURVE certificate"));
+    char *shortkey = test_write_file(dir, "short.key", "curve\n    public-key = \"abc\"\n");
+    assert_null(sw_curve_cert_load(shortkey, false, err, sizeof err));
+    assert_non_null(strstr(err, "is not a CURVE certificate"));
+    free(junk);
+    free(shortkey);
+    zcert_destroy(&made);
+    test_rmtree(dir);
+    free(dir);
+}
+
+static void test_describe(void **state)
+{
+    (void)state;
+    char b[256];
+    assert_non_null(strstr(sw_curve_event_describe(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, true,
+                                                   b, sizeof b), "not in the allow list"));
+    assert_non_null(strstr(sw_curve_event_describe(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, false,
+                                                   b, sizeof b), "--curve-allow"));
+    assert_non_null(strstr(sw_curve_event_describe(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                                                   ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH,
+                                                   true, b, sizeof b), "mechanism mismatch"));
+    assert_non_null(strstr(sw_curve_event_describe(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                                                   ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC,
+                                                   true, b, sizeof b), "wrong coordinator key"));
+    assert_string_equal(sw_curve_event_describe(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, 0x10000001,
+                                                true, b, sizeof b),
+                        "protocol error 0x10000001 in the handshake");
+    char tiny[8];
+    sw_curve_event_describe(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, true, tiny, sizeof tiny);
+    assert_int_equal(strlen(tiny), 7);
+}
+
+typedef struct {
+    sw_curve_monitor_t *mon;
+    zsock_t *server;
+    int64_t received;
+    bool timed_out;
+} s_fx_t;
+
+static void s_timeout_cb(uv_timer_t *t)
+{
+    ((s_fx_t *)t->data)->timed_out = true;
+}
+
+/* Run LOOP until the monitor saw WANT failures or the server received a message, at
+ * most 5 s (a bound, not a synchronization). */
+static void s_run(uv_loop_t *loop, s_fx_t *fx, int64_t want_failures)
+{
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    t.data = fx;
+    fx->timed_out = false;
+    uv_timer_start(&t, s_timeout_cb, 5000, 0);
+    while (!fx->timed_out && sw_curve_monitor_failures(fx->mon) < want_failures
+           && fx->received == 0) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        zmsg_t *m = zmsg_recv_nowait(fx->server);
+        if (m) {
+            fx->received++;
+            zmsg_destroy(&m);
+        }
+        zpoller_t *p = zpoller_new(fx->server, NULL);
+        zpoller_wait(p, 10);            /* wait for input (bounded), not a sleep */
+        zpoller_destroy(&p);
+    }
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+}
+
+static void test_monitor_refused_and_allowed(void **state)
+{
+    (void)state;
+    zsys_handler_set(NULL);
+    sw_log_set_level(SW_LOG_ERROR);
+    char *dir = test_mkdtemp();
+    char path[512];
+    zcert_t *server = zcert_new(), *ok = zcert_new(), *bad = zcert_new();
+    snprintf(path, sizeof path, "%s/ok.key", dir);
+    assert_int_equal(zcert_save_public(ok, path), 0);
+    zactor_t *auth = zactor_new(zauth, NULL);
+    assert_non_null(auth);
+    zstr_sendx(auth, "CURVE", dir, NULL);
+    zsock_wait(auth);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    s_fx_t fx = {0};
+    fx.server = zsock_new(ZMQ_ROUTER);
+    zcert_apply(server, fx.server);
+    zsock_set_curve_server(fx.server, 1);
+    int port = zsock_bind(fx.server, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    fx.mon = sw_curve_monitor_new(&loop, fx.server, true, NULL);
+    assert_non_null(fx.mon);
+
+    /* a client whose key is not listed: refused, nothing received */
+    zsock_t *c = zsock_new(ZMQ_DEALER);
+    zcert_apply(bad, c);
+    zsock_set_curve_serverkey(c, zcert_public_txt(server));
+    zsock_set_linger(c, 0);
+    assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
+    zstr_send(c, "hello");
+    s_run(&loop, &fx, 1);
+    assert_false(fx.timed_out);
+    assert_true(sw_curve_monitor_failures(fx.mon) >= 1);
+    assert_int_equal(fx.received, 0);
+    zsock_destroy(&c);
+
+    /* a listed client: its message arrives */
+    int64_t before = sw_curve_monitor_failures(fx.mon);
+    c = zsock_new(ZMQ_DEALER);
+    zcert_apply(ok, c);
+    zsock_set_curve_serverkey(c, zcert_public_txt(server));
+    zsock_set_linger(c, 0);
+    assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
+    zstr_send(c, "hello");
+    s_run(&loop, &fx, before + 100);
+    assert_false(fx.timed_out);
+    assert_int_equal(fx.received, 1);
+    zsock_destroy(&c);
+
+    sw_curve_monitor_close(&fx.mon);
+    assert_null(fx.mon);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    zsock_destroy(&fx.server);
+    zactor_destroy(&auth);
+    zcert_destroy(&server);
+    zcert_destroy(&ok);
+    zcert_destroy(&bad);
+    test_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scope),
+        cmocka_unit_test(test_cert_load),
+        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_monitor_refused_and_allowed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
