@@ -76,6 +76,18 @@ for var, sizes in r.get("latency_ms", {}).items():
     print("    ms per ask + 3 suggest_float, %-7s %s" % (var, "  ".join("N=%s: %.1f" % kv for kv in sizes.items())))
 PY
 
+n=${BENCH_TPE_SEEDS:-0}
+if [ "$n" -gt 10 ] 2>/dev/null; then
+    echo
+    echo "-- TPE beside Optuna's TPE on seeds 0-$((n - 1)) (BENCH_TPE_SEEDS=$n; ten seeds are few:"
+    echo "   see docs/SAMPLERS.md), both run here: median [25th, 75th] best after 100 trials"
+    rm -f "$tmp/tpe_values.txt"
+    "$build/bench/bench_tpe" quality --tpe-only --seeds "$n" --values "$tmp/tpe_values.txt" > /dev/null
+    PYTHONWARNINGS=ignore /usr/bin/python3 bench/optuna_tpe.py --seeds "$n" --procs 2 --variants tpe \
+        --skip-latency > "$tmp/optuna_tpe_n.json" 2>/dev/null
+    /usr/bin/python3 bench/tpe_compare.py "$tmp/tpe_values.txt" "$tmp/optuna_tpe_n.json" | sed 's/^/  /'
+fi
+
 echo
 echo "-- ASHA beside the full budget on the same 81 configurations (bench/bench_asha.sh)"
 sh bench/bench_asha.sh "$build" | sed 's/^/  /' || echo "  (the ASHA acceptance above did not hold)"
