@@ -31,6 +31,7 @@ cli_cmd_fn cli_cmd_refit;
 cli_cmd_fn cli_cmd_predict;
 cli_cmd_fn cli_cmd_validate;
 cli_cmd_fn cli_cmd_check;
+cli_cmd_fn cli_cmd_keygen;
 
 /* Absolute path of the running sweepd binary (from /proc/self/exe), so a worker can
  * start `sweepd train` and `sweepd run` can start workers. Static buffer. */
@@ -51,5 +52,22 @@ int cli_parse_ms(const char *text, uint64_t *ms);
 /* Parse a log level name (error, warn, notice, info, debug) into *LEVEL; 0, or -1 when
  * unknown (*LEVEL untouched). */
 int cli_parse_log_level(const char *name, sw_log_level_t *level);
+
+/* Load the CURVE certificate at PATH given to OPTION of subcommand CMD (a secret one
+ * when NEED_SECRET: NAME.key_secret from `sweepd keygen`). Returns it (caller owns;
+ * zcert_destroy) or NULL after printing "sweepd CMD: OPTION: reason" on stderr
+ * (missing, unreadable, not a certificate, no secret key). */
+#include <stdbool.h>
+#include <czmq.h>
+zcert_t *cli_load_cert(const char *cmd, const char *option, const char *path, bool need_secret);
+
+/* Secure by default: whether subcommand CMD may BIND (or connect to) ENDPOINT. A
+ * malformed endpoint is refused; a network endpoint (sw_curve_endpoint_scope) without
+ * CURVE is refused unless INSECURE; loopback, ipc:// and inproc:// are always allowed.
+ * FIX names the options that turn CURVE on (e.g. "--curve-secret FILE and
+ * --curve-allow DIR"). Returns 0, or CLI_EXIT_USAGE after printing one line that
+ * names the endpoint, the reason and the fix on stderr. */
+int cli_check_endpoint(const char *cmd, const char *endpoint, bool bind, bool curve,
+                       bool insecure, const char *fix);
 
 #endif

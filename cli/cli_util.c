@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/sw_curve.h"
 #include "common/sw_log.h"
 #include "worker/trn_fit.h"
 
@@ -71,4 +72,37 @@ int cli_parse_log_level(const char *name, sw_log_level_t *level)
             return 0;
         }
     return -1;
+}
+
+zcert_t *cli_load_cert(const char *cmd, const char *option, const char *path, bool need_secret)
+{
+    char err[512];
+    zcert_t *cert = sw_curve_cert_load(path, need_secret, err, sizeof err);
+    if (!cert)
+        fprintf(stderr, "sweepd %s: %s: %s\n", cmd, option, err);
+    return cert;
+}
+
+int cli_check_endpoint(const char *cmd, const char *endpoint, bool bind, bool curve,
+                       bool insecure, const char *fix)
+{
+    sw_curve_scope_t scope = sw_curve_endpoint_scope(endpoint);
+    if (scope == SW_CURVE_SCOPE_INVALID) {
+        fprintf(stderr, "sweepd %s: '%s' is not a valid endpoint (tcp://HOST:PORT, "
+                "tcp://[IPV6]:PORT or ipc://PATH)\n", cmd, endpoint ? endpoint : "");
+        return CLI_EXIT_USAGE;
+    }
+    if (scope == SW_CURVE_SCOPE_LOCAL || curve)
+        return 0;
+    if (insecure) {
+        sw_log_warn("%s %s without CURVE (--insecure): anyone who can reach it can %s",
+                    bind ? "serving on" : "connecting to", endpoint,
+                    bind ? "take trials and write results" : "read the trials sent here");
+        return 0;
+    }
+    fprintf(stderr, "sweepd %s: refusing to %s %s in plaintext: it is reachable from other "
+            "hosts. Give %s (make keys with 'sweepd keygen NAME'), use a loopback or ipc:// "
+            "endpoint, or pass --insecure on a network you trust\n", cmd,
+            bind ? "bind" : "connect to", endpoint, fix);
+    return CLI_EXIT_USAGE;
 }

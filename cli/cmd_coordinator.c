@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <uv.h>
 
@@ -25,6 +26,7 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: sweepd coordinator --bind ENDPOINT --db FILE [--lease-ms MS]\n"
             "                          [--heartbeat-ms MS] [--exit-when-done]\n"
+            "                          [--curve-secret FILE --curve-allow DIR | --insecure]\n"
             "                          [--log-level LEVEL] [SPEC.json ...]\n\n"
             "Serve sweeps to workers. Every SPEC is validated first (all errors printed);\n"
             "a sweep whose name exists in FILE is resumed when its spec is the same\n"
@@ -35,6 +37,14 @@ static void s_usage(FILE *out)
             "                      least 3 heartbeats, 5 or more recommended)\n"
             "  --heartbeat-ms MS   heartbeat interval sent to workers (default 1000)\n"
             "  --exit-when-done    when every sweep is final, tell workers to exit, exit 0\n"
+            "  --curve-secret FILE this coordinator's secret certificate (NAME.key_secret from\n"
+            "                      'sweepd keygen NAME'): workers and status clients must\n"
+            "                      use CURVE and this coordinator's public key\n"
+            "  --curve-allow DIR   directory of the public certificates (NAME.key) of the\n"
+            "                      workers and status clients let in; files added later are\n"
+            "                      picked up within a second. Both or neither\n"
+            "  --insecure          allow plaintext on an endpoint other hosts can reach\n"
+            "                      (without it a non-loopback tcp endpoint needs CURVE)\n"
             "  --debug-drop-acks N test facility: record the first N results but do not\n"
             "                      acknowledge them (workers re-send; see docs/OPERATIONS.md)\n"
             "  --log-level LEVEL   error, warn, notice (default), info, debug\n\n"
@@ -99,14 +109,19 @@ int cli_cmd_coordinator(int argc, char **argv)
         {"exit-when-done", no_argument, NULL, 'x'},
         {"debug-drop-acks", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
+        {"curve-secret", required_argument, NULL, 'S'},
+        {"curve-allow", required_argument, NULL, 'A'},
+        {"insecure", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     coord_options_t o = {0};
     sw_log_level_t level = SW_LOG_NOTICE;
+    const char *curve_secret = NULL, *curve_allow = NULL;
+    bool insecure = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:d:l:H:xD:L:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:d:l:H:xD:L:S:A:Ih", opts, NULL)) != -1) {
         switch (c) {
         case 'b': o.endpoint = optarg; break;
         case 'd': o.db_path = optarg; break;
@@ -139,6 +154,9 @@ int cli_cmd_coordinator(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
+        case 'S': curve_secret = optarg; break;
+        case 'A': curve_allow = optarg; break;
+        case 'I': insecure = true; break;
         case 'h': s_usage(stdout); return CLI_EXIT_OK;
         default: s_usage(stderr); return CLI_EXIT_USAGE;
         }
@@ -155,12 +173,37 @@ int cli_cmd_coordinator(int argc, char **argv)
     }
     sw_log_set_level(level);
     sw_log_set_ident("coordinator");
+    if (!curve_secret != !curve_allow) {
+        fprintf(stderr, "sweepd coordinator: --curve-secret and --curve-allow go together: "
+                "give both (CURVE) or neither\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_check_endpoint("coordinator", o.endpoint, true, curve_secret != NULL, insecure,
+                           "--curve-secret FILE and --curve-allow DIR"))
+        return CLI_EXIT_USAGE;
+    zcert_t *cert = NULL;
+    if (curve_secret) {
+        struct stat st;
+        if (stat(curve_allow, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "sweepd coordinator: --curve-allow: '%s' is not a directory\n",
+                    curve_allow);
+            return CLI_EXIT_USAGE;
+        }
+        cert = cli_load_cert("coordinator", "--curve-secret", curve_secret, true);
+        if (!cert)
+            return CLI_EXIT_USAGE;
+        o.curve_public_key = zcert_public_txt(cert);
+        o.curve_secret_key = zcert_secret_txt(cert);
+        o.curve_allow_dir = curve_allow;
+    }
 
     /* every spec first: nothing touches the database unless all are valid */
     int n_specs = argc - optind;
     sw_spec_t **specs = calloc((size_t)(n_specs > 0 ? n_specs : 1), sizeof *specs);
-    if (!specs)
+    if (!specs) {
+        zcert_destroy(&cert);
         return CLI_EXIT_FAILURE;
+    }
     int bad = 0;
     for (int i = 0; i < n_specs; i++) {
         sw_errs_t errs = {0};
@@ -242,5 +285,6 @@ out:
     for (int i = 0; i < n_specs; i++)
         sw_spec_destroy(&specs[i]);
     free(specs);
+    zcert_destroy(&cert);
     return status;
 }

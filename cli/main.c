@@ -24,6 +24,7 @@ static const struct {
     {"predict", cli_cmd_predict, "predict the rows of a CSV file with a saved model"},
     {"validate", cli_cmd_validate, "check a sweep spec; print every error with its JSON path"},
     {"check", cli_cmd_check, "verify a trial database: integrity and exactly-once invariants"},
+    {"keygen", cli_cmd_keygen, "make a CURVE key pair (NAME.key, NAME.key_secret) for secure links"},
 };
 
 static void s_usage(FILE *out)

@@ -27,6 +27,7 @@
 #include <czmq.h>
 
 #include "common/sw_clock.h"
+#include "common/sw_curve.h"
 #include "common/sw_log.h"
 #include "coordinator/coord_db.h"
 #include "proto/proto.h"
@@ -49,6 +50,9 @@ struct coord {
     coord_db_t *db;
     coord_sched_t *sched;
     zsock_t *router;
+    zactor_t *auth;             /* zauth, with CURVE only */
+    sw_curve_monitor_t *monitor;    /* logs refused handshakes, with CURVE only */
+    bool curve;
     uv_poll_t poll;
     uv_timer_t heartbeat_timer;
     uv_timer_t cron_timer;
@@ -506,6 +510,31 @@ int coord_options_check(const coord_options_t *o, char *err, size_t errlen)
     return 0;
 }
 
+/* Make the ROUTER a CURVE server behind zauth (before it binds: no plaintext window). */
+static int s_curve_setup(coord_t *self, const coord_options_t *opts)
+{
+    const char *pub = opts->curve_public_key, *sec = opts->curve_secret_key;
+    if (!pub || !sec || !opts->curve_allow_dir || strlen(pub) != SW_CURVE_KEY_TXT_LEN
+        || strlen(sec) != SW_CURVE_KEY_TXT_LEN) {
+        sw_log_error("CURVE needs the coordinator's key pair (40 Z85 characters each) and an "
+                     "allow directory");
+        return SW_EINVAL;
+    }
+    self->auth = zactor_new(zauth, NULL);
+    if (!self->auth)
+        return SW_ENOMEM;
+    if (zstr_sendx(self->auth, "CURVE", opts->curve_allow_dir, NULL) != 0
+        || zsock_wait(self->auth) != 0) {
+        sw_log_error("cannot start the authenticator on '%s'", opts->curve_allow_dir);
+        return SW_EINVAL;
+    }
+    zsock_set_curve_publickey(self->router, pub);
+    zsock_set_curve_secretkey(self->router, sec);
+    zsock_set_curve_server(self->router, 1);
+    self->curve = true;
+    return 0;
+}
+
 coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
 {
     assert(loop && opts && opts->endpoint && opts->db_path);
@@ -556,6 +585,11 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
     }
     zsock_set_router_mandatory(self->router, 1);
     zsock_set_linger(self->router, 0);
+    if (opts->curve_public_key || opts->curve_secret_key || opts->curve_allow_dir) {
+        *err = s_curve_setup(self, opts);
+        if (*err)
+            goto fail;
+    }
     if (zsock_bind(self->router, "%s", opts->endpoint) < 0) {
         sw_log_error("cannot bind '%s': %s", opts->endpoint, zmq_strerror(zmq_errno()));
         *err = SW_EINVAL;
@@ -569,6 +603,7 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
     return self;
 fail:
     zsock_destroy(&self->router);
+    zactor_destroy(&self->auth);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);
     zlist_destroy(&self->sendq);
@@ -617,6 +652,8 @@ int coord_start(coord_t *self)
         return rc;
     self->poll.data = self;
     self->open_handles++;
+    if (self->curve)
+        self->monitor = sw_curve_monitor_new(self->loop, self->router, true, NULL);
     uv_timer_init(self->loop, &self->heartbeat_timer);
     self->heartbeat_timer.data = self;
     self->open_handles++;
@@ -628,9 +665,10 @@ int coord_start(coord_t *self)
     if (rc)
         return rc;
     /* said only now: a sweep refused by coord_add_sweep never reaches this point */
-    sw_log_notice("coordinator listening endpoint=%s db=%s lease_ms=%llu heartbeat_ms=%llu",
-                  self->endpoint, self->db_path, (unsigned long long)self->lease_ms,
-                  (unsigned long long)self->heartbeat_ms);
+    sw_log_notice("coordinator listening endpoint=%s db=%s lease_ms=%llu heartbeat_ms=%llu "
+                  "security=%s", self->endpoint, self->db_path,
+                  (unsigned long long)self->lease_ms, (unsigned long long)self->heartbeat_ms,
+                  self->curve ? "curve" : "plaintext");
     uint64_t cron_ms = self->lease_ms / 4 < 250 ? self->lease_ms / 4 : 250;
     uv_timer_start(&self->heartbeat_timer, s_heartbeat_cb, self->heartbeat_ms, self->heartbeat_ms);
     uv_timer_start(&self->cron_timer, s_cron_cb, cron_ms ? cron_ms : 1, cron_ms ? cron_ms : 1);
@@ -652,6 +690,7 @@ static void s_free(coord_t *self)
         zmsg_destroy(&m);
     zlist_destroy(&self->sendq);
     zsock_destroy(&self->router);
+    zactor_destroy(&self->auth);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);
     for (size_t i = 0; i < self->n_routes; i++) {
@@ -699,6 +738,7 @@ void coord_close(coord_t *self, coord_close_cb *cb, void *arg)
         s_free(self);
         return;
     }
+    sw_curve_monitor_close(&self->monitor);
     if (self->started) {
         uv_close((uv_handle_t *)&self->poll, s_close_cb);
         uv_close((uv_handle_t *)&self->heartbeat_timer, s_close_cb);
@@ -718,6 +758,9 @@ cJSON *coord_status(coord_t *self, const char *sweep, int *err)
         cJSON_AddNumberToObject(c, "send_queue", (double)zlist_size(self->sendq));
         cJSON_AddStringToObject(c, "endpoint", self->endpoint);
         cJSON_AddNumberToObject(c, "lease_ms", (double)self->lease_ms);
+        cJSON_AddStringToObject(c, "security", self->curve ? "curve" : "plaintext");
+        cJSON_AddNumberToObject(c, "refused_handshakes",
+                                (double)sw_curve_monitor_failures(self->monitor));
     }
     return doc;
 }

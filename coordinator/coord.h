@@ -53,6 +53,13 @@ typedef struct {
     int debug_drop_acks;    /* test and debug facility: do not send the first N ACKs (the
                                results are recorded; workers re-send and get ACKed then).
                                0 in normal use */
+    const char *curve_public_key;   /* CURVE: the coordinator's key pair, Z85 text (40
+                                       characters each, copied); NULL: plaintext */
+    const char *curve_secret_key;
+    const char *curve_allow_dir;    /* CURVE: directory of the public certificates of the
+                                       workers and status clients let in (zauth; files
+                                       added later are picked up within a second); required
+                                       with the keys */
 } coord_options_t;
 
 /* Progress of one sweep (the scheduler's counts): done = complete + pruned + failed +
@@ -83,7 +90,13 @@ int coord_options_check(const coord_options_t *o, char *err, size_t errlen);
  * or NULL with *ERR: SW_ESTATE (another coordinator serves OPTS->db_path: logged as
  * "database X is served by another coordinator (pid N on host H); stop it first";
  * nothing written), SW_EDB (store; the cause is logged), SW_EINVAL (bad endpoint or
- * cannot bind; logged), SW_ENOMEM. */
+ * cannot bind; a key that is not 40 Z85 characters, or keys without an allow
+ * directory; logged), SW_ENOMEM.
+ *
+ * With curve_* set, the ROUTER is a CURVE server (RFC 26) behind a zauth actor that
+ * lets in only the keys found in curve_allow_dir; a socket monitor logs every refused
+ * handshake (peer address and reason, rate-limited; see sw_curve_monitor_new). The
+ * policy of refusing plaintext on a network endpoint lives in the CLI, not here. */
 coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err);
 
 /* Serve the sweep *SPEC_P (consumed whatever the result; validated by the caller):
