@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "common/sw_clock.h"
+#include "common/sw_curve.h"
 #include "common/sw_err.h"
 #include "common/sw_log.h"
 #include "coordinator/coord_db.h"
@@ -28,7 +29,8 @@
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: sweepd status (--db FILE | --connect ENDPOINT) [SWEEP] [--json]\n\n"
+            "usage: sweepd status (--db FILE | --connect ENDPOINT) [SWEEP] [--json]\n"
+            "                     [--curve-secret FILE --coordinator-key FILE | --insecure]\n\n"
             "Show each sweep (or SWEEP): method, state, trials per state, the best trial,\n"
             "the rate of finished trials, retries (per trial too), lost and failed attempts\n"
             "by kind; then the workers (alive, lost or gone, heartbeat age, the attempts\n"
@@ -37,21 +39,65 @@ static void s_usage(FILE *out)
             "how to read them.\n\n"
             "  --db FILE            read the database (read-only; fine while a coordinator runs)\n"
             "  --connect ENDPOINT   ask a running coordinator (3 s timeout)\n"
-            "  --json               print the status document as JSON\n\n"
+            "  --json               print the status document as JSON\n"
+            "  --curve-secret FILE  with --connect: this client's secret certificate (its\n"
+            "                       NAME.key must be in the coordinator's --curve-allow)\n"
+            "  --coordinator-key FILE  the coordinator's public certificate. Both or neither\n"
+            "  --insecure           allow plaintext to a coordinator on another host\n\n"
             "PENDING counts trials created and waiting plus trials planned but not yet\n"
             "created (the grid's size or max_trials, the smaller, minus trials created)\n"
             "while the sweep runs.\n\n"
             "exit status: 0 ok, 1 database or coordinator unreachable, 2 usage or unknown sweep\n");
 }
 
-/* Ask ENDPOINT for its status document; caller owns. NULL with a message printed. */
-static cJSON *s_ask(const char *endpoint, const char *sweep)
+/* After no answer: say why when the socket monitor MON saw a failed handshake. */
+static void s_explain(zsock_t *mon, const char *endpoint)
+{
+    zmsg_t *ev;
+    while (mon && (ev = zmsg_recv_nowait(mon)) != NULL) {
+        zframe_t *head = zmsg_first(ev);
+        if (head && zframe_size(head) >= 6) {
+            uint16_t id;
+            uint32_t value;
+            memcpy(&id, zframe_data(head), 2);
+            memcpy(&value, zframe_data(head) + 2, 4);
+            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+                char why[256];
+                fprintf(stderr, "sweepd status: CURVE handshake with %s failed: %s\n", endpoint,
+                        sw_curve_event_describe(id, value, false, why, sizeof why));
+                zmsg_destroy(&ev);
+                return;
+            }
+        }
+        zmsg_destroy(&ev);
+    }
+}
+
+/* Ask ENDPOINT for its status document; caller owns. NULL with a message printed.
+ * CERT and SERVER (both or neither): CURVE client keys and the coordinator's key. */
+static cJSON *s_ask(const char *endpoint, const char *sweep, zcert_t *cert, zcert_t *server)
 {
     zsys_handler_set(NULL);
     zsock_t *s = zsock_new(ZMQ_DEALER);
     if (!s)
         return NULL;
     zsock_set_linger(s, 0);
+    if (cert && server) {
+        zcert_apply(cert, s);
+        zsock_set_curve_serverkey(s, zcert_public_txt(server));
+    }
+    static unsigned seq;
+    char name[64];
+    snprintf(name, sizeof name, "inproc://sweepd-status-monitor-%u", ++seq);
+    zsock_t *mon = NULL;
+    if (zmq_socket_monitor(zsock_resolve(s), name, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
+        mon = zsock_new(ZMQ_PAIR);
+        if (mon && zsock_connect(mon, "%s", name) != 0)
+            zsock_destroy(&mon);
+    }
     zsock_set_rcvtimeo(s, S_CONNECT_TIMEOUT_MS);
     zsock_set_sndtimeo(s, S_CONNECT_TIMEOUT_MS);
     cJSON *doc = NULL;
@@ -72,6 +118,7 @@ static cJSON *s_ask(const char *endpoint, const char *sweep)
     if (!reply) {
         fprintf(stderr, "sweepd status: no answer from '%s' within %d ms\n", endpoint,
                 S_CONNECT_TIMEOUT_MS);
+        s_explain(mon, endpoint);
         goto done;
     }
     char err[256];
@@ -89,6 +136,7 @@ static cJSON *s_ask(const char *endpoint, const char *sweep)
     proto_msg_destroy(&r);
 done:
     zsock_destroy(&s);
+    zsock_destroy(&mon);
     return doc;
 }
 
@@ -218,18 +266,25 @@ int cli_cmd_status(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"connect", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},
+        {"curve-secret", required_argument, NULL, 'S'},
+        {"coordinator-key", required_argument, NULL, 'K'},
+        {"insecure", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL, *endpoint = NULL;
-    bool json = false;
+    const char *curve_secret = NULL, *coord_key = NULL;
+    bool json = false, insecure = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:c:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:c:jS:K:Ih", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db_path = optarg; break;
         case 'c': endpoint = optarg; break;
         case 'j': json = true; break;
+        case 'S': curve_secret = optarg; break;
+        case 'K': coord_key = optarg; break;
+        case 'I': insecure = true; break;
         case 'h': s_usage(stdout); return CLI_EXIT_OK;
         default: s_usage(stderr); return CLI_EXIT_USAGE;
         }
@@ -259,7 +314,26 @@ int cli_cmd_status(int argc, char **argv)
             return CLI_EXIT_FAILURE;
         }
     } else {
-        doc = s_ask(endpoint, sweep);
+        if (!curve_secret != !coord_key) {
+            fprintf(stderr, "sweepd status: --curve-secret and --coordinator-key go together: "
+                    "give both (CURVE) or neither\n");
+            return CLI_EXIT_USAGE;
+        }
+        if (cli_check_endpoint("status", endpoint, false, curve_secret != NULL, insecure,
+                               "--curve-secret FILE and --coordinator-key FILE"))
+            return CLI_EXIT_USAGE;
+        zcert_t *cert = NULL, *server = NULL;
+        if (curve_secret) {
+            cert = cli_load_cert("status", "--curve-secret", curve_secret, true);
+            server = cert ? cli_load_cert("status", "--coordinator-key", coord_key, false) : NULL;
+            if (!server) {
+                zcert_destroy(&cert);
+                return CLI_EXIT_USAGE;
+            }
+        }
+        doc = s_ask(endpoint, sweep, cert, server);
+        zcert_destroy(&cert);
+        zcert_destroy(&server);
         if (!doc)
             return CLI_EXIT_FAILURE;
     }

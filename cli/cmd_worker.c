@@ -65,6 +65,13 @@ static void s_usage(FILE *out)
         "                           --id the worker's id is kept there too)\n"
         "  --allow-command PATTERN  allow command trainers whose argv[0] matches this glob\n"
         "                           (fnmatch); repeatable; none allowed by default\n"
+        "  --curve-secret FILE      this worker's secret certificate (NAME.key_secret from\n"
+        "                           'sweepd keygen NAME'; its NAME.key goes into the\n"
+        "                           coordinator's --curve-allow directory)\n"
+        "  --coordinator-key FILE   the coordinator's public certificate; the worker talks\n"
+        "                           only to the holder of that key. Both or neither\n"
+        "  --insecure               allow plaintext to an endpoint on another host (without\n"
+        "                           it a non-loopback tcp endpoint needs CURVE)\n"
         "  --exit-with-parent       stop when the parent process dies\n"
         "  --log-level LEVEL        error, warn, notice (default), info or debug\n"
         "  -h, --help               show this help\n\n"
@@ -121,7 +128,8 @@ static void s_parent_cb(uv_timer_t *timer)
 int cli_cmd_worker(int argc, char **argv)
 {
     enum { OPT_CONNECT = 256, OPT_SLOTS, OPT_ID, OPT_HEARTBEAT, OPT_ALLOW, OPT_PARENT, OPT_LOG,
-           OPT_LIVENESS, OPT_RMIN, OPT_RMAX, OPT_RESEND, OPT_GRACE, OPT_STATE };
+           OPT_LIVENESS, OPT_RMIN, OPT_RMAX, OPT_RESEND, OPT_GRACE, OPT_STATE,
+           OPT_CURVE_SECRET, OPT_COORD_KEY, OPT_INSECURE };
     static const struct option longopts[] = {
         {"connect", required_argument, NULL, OPT_CONNECT},
         {"slots", required_argument, NULL, OPT_SLOTS},
@@ -136,11 +144,16 @@ int cli_cmd_worker(int argc, char **argv)
         {"result-resend-ms", required_argument, NULL, OPT_RESEND},
         {"grace-ms", required_argument, NULL, OPT_GRACE},
         {"state-dir", required_argument, NULL, OPT_STATE},
+        {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+        {"coordinator-key", required_argument, NULL, OPT_COORD_KEY},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     wrk_config_t cfg = {.slots = 1};
-    bool exit_with_parent = false;
+    bool exit_with_parent = false, insecure = false;
+    const char *curve_secret = NULL, *coord_key = NULL;
+    zcert_t *cert = NULL, *server = NULL;
     const char **allow = calloc((size_t)argc + 1, sizeof *allow);
     int n_allow = 0;
     long v;
@@ -171,6 +184,9 @@ int cli_cmd_worker(int argc, char **argv)
             cfg.heartbeat_ms = (uint64_t)v;
             break;
         case OPT_STATE: cfg.state_dir = optarg; break;
+        case OPT_CURVE_SECRET: curve_secret = optarg; break;
+        case OPT_COORD_KEY: coord_key = optarg; break;
+        case OPT_INSECURE: insecure = true; break;
         case OPT_LIVENESS:
             if (s_parse_long(optarg, 1, 1000, &v)) {
                 fprintf(stderr, "sweepd worker: --liveness: '%s' is not an integer in 1..1000\n", optarg);
@@ -222,6 +238,23 @@ int cli_cmd_worker(int argc, char **argv)
         fprintf(stderr, "sweepd worker: --connect ENDPOINT is required\n");
         goto usage;
     }
+    if (!curve_secret != !coord_key) {
+        fprintf(stderr, "sweepd worker: --curve-secret and --coordinator-key go together: "
+                "give both (CURVE) or neither\n");
+        goto usage;
+    }
+    if (cli_check_endpoint("worker", cfg.endpoint, false, curve_secret != NULL, insecure,
+                           "--curve-secret FILE and --coordinator-key FILE"))
+        goto usage;
+    if (curve_secret) {
+        cert = cli_load_cert("worker", "--curve-secret", curve_secret, true);
+        server = cert ? cli_load_cert("worker", "--coordinator-key", coord_key, false) : NULL;
+        if (!server)
+            goto usage;
+        cfg.curve_public_key = zcert_public_txt(cert);
+        cfg.curve_secret_key = zcert_secret_txt(cert);
+        cfg.coordinator_key = zcert_public_txt(server);
+    }
     cfg.allow_commands = allow;
     cfg.self_exe = cli_self_exe();
 
@@ -239,6 +272,8 @@ int cli_cmd_worker(int argc, char **argv)
     uv_loop_t loop;
     if (uv_loop_init(&loop)) {
         free(allow);
+        zcert_destroy(&cert);
+        zcert_destroy(&server);
         return CLI_EXIT_FAILURE;
     }
     int status = CLI_EXIT_OK;
@@ -271,10 +306,14 @@ close_loop:
     if (uv_loop_close(&loop))
         sw_log_warn("event loop closed with handles still open");
     free(allow);
+    zcert_destroy(&cert);
+    zcert_destroy(&server);
     return status;
 
 usage:
     free(allow);
+    zcert_destroy(&cert);
+    zcert_destroy(&server);
     fprintf(stderr, "try 'sweepd worker --help'\n");
     return CLI_EXIT_USAGE;
 }

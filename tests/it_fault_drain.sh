@@ -19,7 +19,7 @@ cat > "$T/spec.json" <<JSON
 }
 JSON
 start_coord() {
-    it_start_in "$NSC" "coord$1" "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/d.db" \
+    it_start_in "$NSC" "coord$1" "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/d.db" \
         --heartbeat-ms 200 --lease-ms 30000 $2 "$T/spec.json"
     COORD=$PID
     it_wait_line "$T/coord$1.log" "listening" 10
@@ -27,7 +27,7 @@ start_coord() {
 n_started() { [ "$(ls "$T" | grep -c '^started\.')" -ge "$1" ]; }
 t_start=$(date +%s)
 start_coord 1 ""
-IT_HOLD=1 it_start_in "$(it_ns 1)" wa "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" \
+IT_HOLD=1 it_start_in "$(it_ns 1)" wa "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" --insecure \
     --id wa --allow-command "$ROOT/tests/trainers/*"
 WA=$PID
 it_wait_cond 20 n_started 1
@@ -41,7 +41,7 @@ awk -F, '$2 == 1 && $5 == "LOST" && $6 == "handed_back"' "$T/a1.csv" | grep -q .
 pass "SIGTERM: worker A handed attempt 1 back at once and exited 0"
 
 IT_HOLD=1 IT_IGNORE_TERM=1 it_start_in "$(it_ns 2)" wc "$SWEEPD" worker \
-    --connect "tcp://$(it_coord_addr 2):$port" --id wc --grace-ms 60000 --allow-command "$ROOT/tests/trainers/*"
+    --connect "tcp://$(it_coord_addr 2):$port" --insecure --id wc --grace-ms 60000 --allow-command "$ROOT/tests/trainers/*"
 WC=$PID
 it_wait_cond 20 n_started 2
 trainer=$(awk '$2 == 2 { print $1 }' "$T/trainer-pids")
@@ -62,7 +62,7 @@ it_wait_exit $COORD 5; [ "$RC" -eq 0 ] || fail "coordinator exited $RC after SIG
 pass "coordinator: SIGTERM committed and exited 0; database consistent"
 
 start_coord 2 --exit-when-done
-it_start_in "$(it_ns 2)" wb "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" \
+it_start_in "$(it_ns 2)" wb "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" --insecure \
     --id wb --allow-command "$ROOT/tests/trainers/*"
 WB=$PID
 it_wait_exit $COORD 30; [ "$RC" -eq 0 ] || fail "restarted coordinator exited $RC"

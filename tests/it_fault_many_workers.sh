@@ -16,7 +16,7 @@ cat > "$T/spec.json" <<JSON
   "trainer": {"type": "command", "argv": ["$ROOT/tests/trainers/quad.sh", "{a}"]}
 }
 JSON
-it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/m.db" \
+it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/m.db" \
     --heartbeat-ms 1000 --lease-ms 10000 --exit-when-done "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
@@ -28,7 +28,7 @@ while [ $h -le $HOSTS ]; do
     k=1
     while [ $k -le $PER_HOST ]; do
         it_start_in "$(it_ns $h)" "w$h-$k" sh -c 'while [ ! -e "$1" ]; do sleep 0.01; done; shift; exec "$@"' \
-            sh "$T/go" "$SWEEPD" worker --connect "tcp://$(it_coord_addr $h):$port" \
+            sh "$T/go" "$SWEEPD" worker --connect "tcp://$(it_coord_addr $h):$port" --insecure \
             --id "w$h-$k" --allow-command "$ROOT/tests/trainers/*"
         WPIDS="$WPIDS $PID"
         k=$((k + 1))

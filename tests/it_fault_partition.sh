@@ -31,11 +31,11 @@ have_started() { ls "$T"/started.* >/dev/null 2>&1; }
 
 # ---- long partition ------------------------------------------------------------------
 spec long
-it_start_in "$NSC" coord1 "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/long.db" \
+it_start_in "$NSC" coord1 "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/long.db" \
     --heartbeat-ms 200 --lease-ms 1500 "$T/long.json"
 COORD=$PID
 it_wait_line "$T/coord1.log" "listening" 10
-IT_HOLD=1 it_start_in "$(it_ns 1)" wa1 "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" \
+IT_HOLD=1 it_start_in "$(it_ns 1)" wa1 "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" --insecure \
     --id wa --state-dir "$T/wa-state" $WFLAGS
 WA=$PID
 it_wait_cond 20 have_started
@@ -44,7 +44,7 @@ it_cut 1
 pass "link of host 1 cut while worker A runs attempt $attempt"
 lost() { it_has_event "$T/long.db" "worker lost"; }
 it_wait_cond 10 lost
-it_start_in "$(it_ns 2)" wb1 "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" --id wb $WFLAGS
+it_start_in "$(it_ns 2)" wb1 "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" --insecure --id wb $WFLAGS
 WB=$PID
 all_complete() { [ "$(it_complete "$1")" -eq "$2" ]; }
 it_wait_cond 20 all_complete "$T/long.db" 3
@@ -73,11 +73,11 @@ rm -f "$T"/started.* "$T/release"
 
 # ---- short partition -----------------------------------------------------------------
 spec short
-it_start_in "$NSC" coord2 "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/short.db" \
+it_start_in "$NSC" coord2 "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/short.db" \
     --heartbeat-ms 200 --lease-ms 6000 --exit-when-done "$T/short.json"
 COORD=$PID
 it_wait_line "$T/coord2.log" "listening" 10
-IT_HOLD=1 it_start_in "$(it_ns 1)" wa2 "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" \
+IT_HOLD=1 it_start_in "$(it_ns 1)" wa2 "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" --insecure \
     --id wa --slots 3 --state-dir "$T/wa2-state" $WFLAGS
 WA=$PID
 three_started() { [ "$(ls "$T" | grep -c '^started\.')" -eq 3 ]; }

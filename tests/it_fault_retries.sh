@@ -18,14 +18,14 @@ cat > "$T/spec.json" <<JSON
   "trainer": {"type": "command", "argv": ["$ROOT/tests/trainers/quad.sh", "{a}"]}
 }
 JSON
-it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/r.db" \
+it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/r.db" \
     --heartbeat-ms 200 --lease-ms 2000 --exit-when-done "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
 runs=0
 while kill -0 $COORD 2>/dev/null && [ $runs -lt 8 ]; do
     runs=$((runs + 1))
-    it_start_in "$(it_ns 1)" "w$runs" "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" \
+    it_start_in "$(it_ns 1)" "w$runs" "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" --insecure \
         --id w1 --allow-command "$ROOT/tests/trainers/*"
     it_wait_exit $PID 20
     [ "$RC" -eq 0 ] && break    # SHUTDOWN: every sweep is final

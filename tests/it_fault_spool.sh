@@ -20,13 +20,13 @@ cat > "$T/spec.json" <<JSON
   "trainer": {"type": "command", "argv": ["$ROOT/tests/trainers/quad.sh", "{a}"]}
 }
 JSON
-it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/s.db" \
+it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/s.db" \
     --heartbeat-ms 200 --lease-ms 3000 --exit-when-done --debug-drop-acks 1 "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
 # no --id: the worker keeps the id it first had in its state directory (worker-id),
 # so the coordinator knows the restarted process as the attempt's owner
-WORKER="$SWEEPD worker --connect tcp://$(it_coord_addr 1):$port --state-dir $T/state
+WORKER="$SWEEPD worker --connect tcp://$(it_coord_addr 1):$port --insecure --state-dir $T/state
         --allow-command $ROOT/tests/trainers/quad.sh --result-resend-ms 60000 --log-level info"
 # shellcheck disable=SC2086
 it_start_in "$(it_ns 1)" wa1 $WORKER

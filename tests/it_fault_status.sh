@@ -19,19 +19,19 @@ cat > "$T/spec.json" <<JSON
   "trainer": {"type": "command", "argv": ["$ROOT/tests/trainers/quad.sh", "{a}"]}
 }
 JSON
-it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/st.db" \
+it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/st.db" \
     --heartbeat-ms 200 --lease-ms $LEASE_MS "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
 n_started() { [ "$(ls "$T" | grep -c '^started\.')" -ge "$1" ]; }
-IT_HOLD=1 it_start_in "$(it_ns 1)" wa "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" \
+IT_HOLD=1 it_start_in "$(it_ns 1)" wa "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" --insecure \
     --id wa --allow-command "$ROOT/tests/trainers/*"
 WA=$PID
 it_wait_cond 20 n_started 1
 kill -KILL $WA; wait $WA 2>/dev/null
 while read -r p _; do kill -KILL "$p" 2>/dev/null; done < "$T/trainer-pids"
 it_wait_cond 10 it_has_event "$T/st.db" "attempt requeued"
-IT_HOLD=1 it_start_in "$(it_ns 2)" wb "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" \
+IT_HOLD=1 it_start_in "$(it_ns 2)" wb "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" --insecure \
     --id wb --allow-command "$ROOT/tests/trainers/*"
 WB=$PID
 it_wait_cond 20 n_started 2

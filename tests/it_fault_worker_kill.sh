@@ -18,11 +18,11 @@ cat > "$T/spec.json" <<JSON
 JSON
 export IT_DIR="$T"
 port=5555
-it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/w.db" \
+it_start_in "$NSC" coord "$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --insecure --db "$T/w.db" \
     --heartbeat-ms 200 --lease-ms $LEASE_MS --exit-when-done "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening" 10
-IT_HOLD=1 it_start_in "$(it_ns 1)" wa "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" \
+IT_HOLD=1 it_start_in "$(it_ns 1)" wa "$SWEEPD" worker --connect "tcp://$(it_coord_addr 1):$port" --insecure \
     --id wa --allow-command "$ROOT/tests/trainers/*"
 WA=$PID
 have_started() { ls "$T"/started.* >/dev/null 2>&1; }
@@ -42,7 +42,7 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$ms" -le $((LEASE_MS + 1000)) ] || fail "requeued after $ms ms, lease is $LEASE_MS ms"
 pass "attempt $attempt requeued $ms ms after the kill (lease $LEASE_MS ms)"
 
-it_start_in "$(it_ns 2)" wb "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" \
+it_start_in "$(it_ns 2)" wb "$SWEEPD" worker --connect "tcp://$(it_coord_addr 2):$port" --insecure \
     --id wb --allow-command "$ROOT/tests/trainers/*"
 WB=$PID
 it_wait_exit $COORD 60

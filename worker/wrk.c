@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/sw_curve.h"
 #include "common/sw_err.h"
 #include "common/sw_file.h"
 #include "common/sw_log.h"
@@ -54,6 +55,10 @@ struct wrk {
     char **allow;               /* NULL-terminated copy */
     char host[256];
     wrk_link_t *link;
+    bool curve;                 /* the three keys below are set */
+    char curve_public[SW_CURVE_KEY_TXT_LEN + 1], curve_secret[SW_CURVE_KEY_TXT_LEN + 1];
+    char coordinator_key[SW_CURVE_KEY_TXT_LEN + 1];
+    sw_curve_monitor_t *monitor;    /* of the current socket, with CURVE only */
     uv_timer_t resend;          /* re-sends unacknowledged results */
     s_attempt_t *attempts;
     int running;
@@ -425,6 +430,7 @@ static void s_link_closed_cb(wrk_link_t *link, void *arg)
 {
     (void)link;
     wrk_t *self = arg;
+    sw_curve_monitor_close(&self->monitor);
     self->link_closed = true;
     s_maybe_done(self);
 }
@@ -704,6 +710,22 @@ static void s_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
     }
 }
 
+/* Each new socket: CURVE client keys, and a monitor for its handshakes (the previous
+ * socket is gone: its monitor goes too). */
+static int s_socket_cb(wrk_link_t *link, zsock_t *sock, void *arg)
+{
+    (void)link;
+    wrk_t *self = arg;
+    if (!self->curve)
+        return 0;
+    zsock_set_curve_publickey(sock, self->curve_public);
+    zsock_set_curve_secretkey(sock, self->curve_secret);
+    zsock_set_curve_serverkey(sock, self->coordinator_key);
+    sw_curve_monitor_close(&self->monitor);
+    self->monitor = sw_curve_monitor_new(self->loop, sock, false, self->endpoint);
+    return 0;
+}
+
 static void s_connect_cb(wrk_link_t *link, void *arg)
 {
     (void)link;
@@ -771,6 +793,21 @@ wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
               && (!config->state_dir || self->state_dir);
     for (size_t i = 0; ok && i < n; i++)
         ok = (self->allow[i] = strdup(config->allow_commands[i])) != NULL;
+    const char *keys[3] = {config->curve_public_key, config->curve_secret_key,
+                           config->coordinator_key};
+    char *dst[3] = {self->curve_public, self->curve_secret, self->coordinator_key};
+    int given = 0;
+    for (int k = 0; k < 3; k++)
+        if (keys[k]) {
+            given++;
+            if (strlen(keys[k]) != SW_CURVE_KEY_TXT_LEN)
+                ok = false;
+            else
+                memcpy(dst[k], keys[k], SW_CURVE_KEY_TXT_LEN + 1);
+        }
+    if (given != 0 && given != 3)
+        ok = false;
+    self->curve = given == 3;
     if (ok) {
         wrk_link_config_t lcfg = {
             .endpoint = self->endpoint,
@@ -781,6 +818,7 @@ wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
             .connect_fn = s_connect_cb,
             .recv_fn = s_recv_cb,
             .heartbeat_fn = s_heartbeat_cb,
+            .socket_fn = s_socket_cb,
             .arg = self,
         };
         self->link = wrk_link_new(loop, &lcfg);
@@ -791,6 +829,9 @@ wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config)
         return NULL;
     }
     self->cfg.endpoint = self->endpoint;
+    self->cfg.curve_public_key = self->curve ? self->curve_public : NULL;
+    self->cfg.curve_secret_key = self->curve ? self->curve_secret : NULL;
+    self->cfg.coordinator_key = self->curve ? self->coordinator_key : NULL;
     self->cfg.worker_id = self->worker_id;
     self->cfg.self_exe = self->self_exe;
     self->cfg.state_dir = self->state_dir;
@@ -813,9 +854,10 @@ int wrk_start(wrk_t *self, wrk_done_fn *done_fn, void *arg)
     self->started = true;
     uv_timer_start(&self->resend, s_resend_cb, self->cfg.result_resend_ms,
                    self->cfg.result_resend_ms);
-    sw_log_notice("worker starting id=%s endpoint=%s slots=%d state_dir=%s spooled=%d",
-                  self->worker_id, self->endpoint, self->cfg.slots,
-                  self->state_dir ? self->state_dir : "-", wrk_unacked(self));
+    sw_log_notice("worker starting id=%s endpoint=%s slots=%d state_dir=%s spooled=%d "
+                  "security=%s", self->worker_id, self->endpoint, self->cfg.slots,
+                  self->state_dir ? self->state_dir : "-", wrk_unacked(self),
+                  self->curve ? "curve" : "plaintext");
     int rc = wrk_link_start(self->link);
     if (rc) {
         /* Close what was opened; DONE_FN is not called for a failed start. */

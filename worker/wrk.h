@@ -56,6 +56,11 @@ typedef struct {
                                        or empty = "command" trainers are not offered */
     const char *state_dir;          /* directory for the result spool and the lock (created
                                        when missing); NULL = results kept in memory only */
+    const char *curve_public_key;   /* CURVE: this worker's key pair and the coordinator's
+                                       public key, Z85 text (40 characters each, copied);
+                                       all three or none (NULL: plaintext) */
+    const char *curve_secret_key;
+    const char *coordinator_key;
 } wrk_config_t;
 
 #define WRK_SPOOL_DIR "spool"       /* under state_dir: one ATTEMPT.json per unacked result */
@@ -64,8 +69,11 @@ typedef struct {
 /* Called once when the worker has stopped and every handle it owns is closed. */
 typedef void (wrk_done_fn)(wrk_t *wrk, void *arg);
 
-/* A new worker agent on LOOP; strings in CONFIG are copied. Caller owns; NULL on OOM
- * or when CONFIG has no endpoint. */
+/* A new worker agent on LOOP; strings in CONFIG are copied. Caller owns; NULL on OOM,
+ * when CONFIG has no endpoint, or when the CURVE keys are not all three 40-character
+ * Z85 strings (or all NULL). With CURVE, every socket the link makes is a CURVE client
+ * of coordinator_key, and a monitor logs each failed handshake with the coordinator
+ * (rate-limited; see sw_curve_monitor_new). */
 wrk_t *wrk_new(uv_loop_t *loop, const wrk_config_t *config);
 
 /* Lock and load the state directory (when configured: spooled results become

@@ -154,7 +154,13 @@ static int s_connect(wrk_link_t *self)
     if (!sock)
         return SW_ENOMEM;
     zsock_set_linger(sock, self->cfg.linger_ms);
-    /* NEEDSWORK: CURVE (zcert_apply + zsock_set_curve_serverkey) when configured. */
+    if (self->cfg.socket_fn) {
+        int src = self->cfg.socket_fn(self, sock, self->cfg.arg);
+        if (src) {
+            zsock_destroy(&sock);
+            return src;
+        }
+    }
     if (zsock_connect(sock, "%s", self->endpoint) != 0) {
         int rc = errno ? -errno : SW_EINVAL;
         zsock_destroy(&sock);

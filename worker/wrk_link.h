@@ -51,6 +51,13 @@ typedef void (wrk_link_recv_fn)(wrk_link_t *link, proto_msg_t **msg_p, void *arg
  * it, false to send nothing this interval (e.g. before WELCOME). */
 typedef bool (wrk_link_heartbeat_fn)(wrk_link_t *link, cJSON *body, void *arg);
 
+/* A new DEALER socket SOCK is made and not yet connected (first start and each
+ * reconnect): set its security options (CURVE keys) or attach a monitor. Return 0, or
+ * a negative code to give the connect up (the socket is destroyed; a reconnect is
+ * tried after the backoff). SOCK is borrowed: the link destroys it when it drops the
+ * connection. */
+typedef int (wrk_link_socket_fn)(wrk_link_t *link, zsock_t *sock, void *arg);
+
 /* Every handle of the link is closed; wrk_link_destroy may now be called. */
 typedef void (wrk_link_closed_fn)(wrk_link_t *link, void *arg);
 
@@ -64,6 +71,7 @@ typedef struct {
     wrk_link_connect_fn *connect_fn;
     wrk_link_recv_fn *recv_fn;
     wrk_link_heartbeat_fn *heartbeat_fn;    /* may be NULL: no HEARTBEATs */
+    wrk_link_socket_fn *socket_fn;  /* may be NULL: plaintext, no monitor */
     void *arg;                      /* passed to every callback */
 } wrk_link_config_t;
 
