@@ -1,0 +1,134 @@
+#!/bin/sh
+# it_curve.sh - CURVE security end to end: real binaries, real sockets on 127.0.0.1, a
+# real database. `sweepd keygen` makes the coordinator's, an allowed worker's, an
+# unlisted worker's and a status client's keys (mode 0600, never overwritten without
+# --force). A coordinator with --curve-secret/--curve-allow refuses an unlisted
+# worker, a plaintext worker and a worker holding the wrong coordinator key: each
+# runs zero trials and the coordinator logs each refusal with the peer and the
+# reason. `sweepd status --connect` works with a listed key and is refused without.
+# The allowed worker's key is added to the allow directory while the coordinator
+# runs; that worker then runs the 9-point grid to the end. Plaintext on a network
+# endpoint is refused (exit 2) without --insecure.
+. tests/it-lib.sh
+
+K="$T/keys"
+A="$T/allow"
+for name in coord wok wbad ops other; do
+    "$SWEEPD" keygen "$name" --dir "$K" > "$T/$name.pub" 2> "$T/keygen.err" \
+        || fail "keygen $name: $(cat "$T/keygen.err")"
+done
+pub=$(cat "$T/coord.pub")
+[ "${#pub}" -eq 40 ] || fail "keygen printed '$pub', not a 40-character Z85 key"
+grep -qF "public-key = \"$pub\"" "$K/coord.key" || fail "printed key is not the one in coord.key"
+[ "$(stat -c %a "$K/wok.key_secret")" = 600 ] || fail "secret file mode is $(stat -c %a "$K/wok.key_secret")"
+pass "keygen wrote NAME.key and NAME.key_secret (mode 600) and printed the public key"
+
+cp "$K/wok.key_secret" "$T/wok.before"
+"$SWEEPD" keygen wok --dir "$K" > /dev/null 2> "$T/keygen.err"; rc=$?
+[ $rc -eq 2 ] || fail "keygen over an existing key exited $rc, want 2"
+grep -q "exists; not overwriting" "$T/keygen.err" || fail "no clear message: $(cat "$T/keygen.err")"
+cmp -s "$K/wok.key_secret" "$T/wok.before" || fail "the refused keygen changed wok.key_secret"
+"$SWEEPD" keygen other --dir "$K" --force > "$T/other2.pub" 2>/dev/null || fail "keygen --force"
+cmp -s "$T/other.pub" "$T/other2.pub" && fail "keygen --force did not make a new key"
+pass "keygen refuses to overwrite (exit 2, file unchanged); --force replaces"
+
+cat > "$T/spec.json" <<JSON
+{
+  "name": "curve-grid",
+  "objective": {"metric": "value", "direction": "minimize"},
+  "method": "grid",
+  "parameters": {"x1": {"type": "int", "low": 0, "high": 2},
+                 "x2": {"type": "int", "low": 0, "high": 2}},
+  "trainer": {"type": "function", "name": "branin", "dims": 2}
+}
+JSON
+port=$(it_free_port)
+
+# ---- usage errors: exit 2 before anything listens --------------------------------------
+"$SWEEPD" coordinator --bind "tcp://0.0.0.0:$port" --db "$T/u.db" "$T/spec.json" 2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] || fail "plaintext bind on 0.0.0.0 exited $rc, want 2"
+grep -q "refusing to bind tcp://0.0.0.0:$port in plaintext" "$T/u.err" && grep -q -- "--insecure" "$T/u.err" \
+    && grep -q -- "--curve-secret FILE and --curve-allow DIR" "$T/u.err" || fail "message: $(cat "$T/u.err")"
+[ ! -e "$T/u.db" ] || fail "the refused coordinator created its database"
+"$SWEEPD" coordinator --bind "tcp://127.0.0.1:$port" --db "$T/u.db" --curve-secret "$K/coord.key_secret" \
+    2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "go together" "$T/u.err" || fail "--curve-secret alone: exit $rc: $(cat "$T/u.err")"
+cp "$K/coord.key" "$T/pubonly.key"
+"$SWEEPD" coordinator --bind "tcp://127.0.0.1:$port" --db "$T/u.db" --curve-secret "$T/pubonly.key" \
+    --curve-allow "$A" 2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] || fail "missing allow directory: exit $rc"
+mkdir -p "$A" && cp "$K/ops.key" "$A/"
+"$SWEEPD" coordinator --bind "tcp://127.0.0.1:$port" --db "$T/u.db" --curve-secret "$T/pubonly.key" \
+    --curve-allow "$A" 2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "holds no secret key" "$T/u.err" || fail "public key as secret: exit $rc: $(cat "$T/u.err")"
+# 192.0.2.1 is TEST-NET-1: refused before any connection is tried
+"$SWEEPD" worker --connect "tcp://192.0.2.1:$port" 2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "refusing to connect to tcp://192.0.2.1:$port in plaintext" "$T/u.err" \
+    || fail "plaintext worker to a network address: exit $rc: $(cat "$T/u.err")"
+"$SWEEPD" status --connect "tcp://192.0.2.1:$port" 2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] || fail "plaintext status to a network address: exit $rc"
+pass "plaintext on a network endpoint, half a key pair, a public key as secret: exit 2"
+
+# ---- the secured coordinator ------------------------------------------------------------
+EP="tcp://127.0.0.1:$port"
+it_start coord "$SWEEPD" coordinator --bind "$EP" --db "$T/c.db" --heartbeat-ms 200 \
+    --curve-secret "$K/coord.key_secret" --curve-allow "$A" --exit-when-done "$T/spec.json"
+COORD=$PID
+it_wait_line "$T/coord.log" "listening endpoint=$EP .*security=curve" 10
+
+it_start wbad "$SWEEPD" worker --connect "$EP" --id wbad --curve-secret "$K/wbad.key_secret" \
+    --coordinator-key "$K/coord.key"
+WBAD=$PID
+it_wait_line "$T/coord.log" "CURVE handshake refused peer=127\.0\.0\.1:[0-9]+ reason=client key not in the allow list" 15
+it_wait_line "$T/wbad.log" "CURVE handshake with $EP failed reason=the coordinator refused this key" 15
+kill -TERM $WBAD; it_wait_exit $WBAD 10
+pass "unlisted worker refused; both sides logged it"
+
+it_start wplain "$SWEEPD" worker --connect "$EP" --id wplain
+WPLAIN=$PID
+it_wait_line "$T/coord.log" "CURVE handshake refused peer=127\.0\.0\.1:[0-9]+ reason=security mechanism mismatch" 15
+kill -TERM $WPLAIN; it_wait_exit $WPLAIN 10
+pass "plaintext worker refused (mechanism mismatch logged)"
+
+it_start wwrong "$SWEEPD" worker --connect "$EP" --id wwrong --curve-secret "$K/wok.key_secret" \
+    --coordinator-key "$K/other.key"
+WWRONG=$PID
+it_wait_line "$T/coord.log" "CURVE handshake refused peer=127\.0\.0\.1:[0-9]+ reason=cannot decrypt" 15
+it_wait_line "$T/wwrong.log" "CURVE handshake with $EP failed" 15
+kill -TERM $WWRONG; it_wait_exit $WWRONG 10
+pass "worker holding the wrong coordinator key refused"
+
+"$SWEEPD" trials --db "$T/c.db" --attempts --format csv > "$T/a0.csv" || fail "sweepd trials --attempts"
+[ "$(wc -l < "$T/a0.csv")" -eq 1 ] || fail "refused workers ran attempts: $(cat "$T/a0.csv")"
+pass "the three refused workers ran zero attempts"
+
+"$SWEEPD" status --connect "$EP" > "$T/st0.out" 2> "$T/st0.err"; rc=$?
+[ $rc -eq 1 ] || fail "status without keys exited $rc, want 1"
+grep -q "CURVE handshake with $EP failed" "$T/st0.err" || fail "status without keys: $(cat "$T/st0.err")"
+"$SWEEPD" status --connect "$EP" --curve-secret "$K/wbad.key_secret" --coordinator-key "$K/coord.key" \
+    > /dev/null 2> "$T/st1.err"; rc=$?
+[ $rc -eq 1 ] && grep -q "refused this key" "$T/st1.err" || fail "status with an unlisted key: exit $rc: $(cat "$T/st1.err")"
+"$SWEEPD" status --connect "$EP" --json --curve-secret "$K/ops.key_secret" --coordinator-key "$K/coord.key" \
+    > "$T/st2.json" 2> "$T/st2.err" || fail "status with a listed key: $(cat "$T/st2.err")"
+grep -q '"security":[[:space:]]*"curve"' "$T/st2.json" || fail "status document lacks security=curve"
+grep -q '"curve-grid"' "$T/st2.json" || fail "status document lacks the sweep"
+refused=$(sed -n 's/.*"refused_handshakes":[[:space:]]*\([0-9]*\).*/\1/p' "$T/st2.json")
+[ "${refused:-0}" -ge 4 ] || fail "refused_handshakes is '$refused', want at least 4"
+pass "status --connect: refused without a key and with an unlisted one, served with a listed one ($refused refusals counted)"
+
+# ---- the allowed worker: its key is added while the coordinator runs -----------------------
+cp "$K/wok.key" "$A/"
+it_start wok "$SWEEPD" worker --connect "$EP" --id wok --curve-secret "$K/wok.key_secret" \
+    --coordinator-key "$K/coord.key"
+WOK=$PID
+it_wait_exit $COORD 60
+[ "$RC" -eq 0 ] || fail "coordinator exited $RC"
+it_wait_exit $WOK 10
+[ "$RC" -eq 0 ] || fail "allowed worker exited $RC after SHUTDOWN"
+"$SWEEPD" trials --db "$T/c.db" --format csv > "$T/t.csv" || fail "sweepd trials"
+[ "$(it_csv_count "$T/t.csv" state COMPLETE)" -eq 9 ] || fail "expected 9 COMPLETE trials: $(cat "$T/t.csv")"
+"$SWEEPD" trials --db "$T/c.db" --attempts --format csv > "$T/a.csv" || fail "sweepd trials --attempts"
+[ "$(it_csv_count "$T/a.csv" worker wok)" -eq 9 ] && [ "$(wc -l < "$T/a.csv")" -eq 10 ] \
+    || fail "expected 9 attempts, all by wok: $(cat "$T/a.csv")"
+pass "allowed worker (key added while running) completed 9 of 9 grid points, the only one to run any"
+it_final_checks "$T/c.db"
