@@ -66,7 +66,8 @@ zcert_t *cli_load_cert(const char *cmd, const char *option, const char *path, bo
  * CURVE is refused unless INSECURE; loopback, ipc:// and inproc:// are always allowed.
  * FIX names the options that turn CURVE on (e.g. "--curve-secret FILE and
  * --curve-allow DIR"). Returns 0, or CLI_EXIT_USAGE after printing one line that
- * names the endpoint, the reason and the fix on stderr. */
+ * names the endpoint, the reason and the fix on stderr. A network endpoint allowed by
+ * INSECURE is logged as a notice. */
 int cli_check_endpoint(const char *cmd, const char *endpoint, bool bind, bool curve,
                        bool insecure, const char *fix);
 

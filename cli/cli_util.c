@@ -95,7 +95,8 @@ int cli_check_endpoint(const char *cmd, const char *endpoint, bool bind, bool cu
     if (scope == SW_CURVE_SCOPE_LOCAL || curve)
         return 0;
     if (insecure) {
-        sw_log_warn("%s %s without CURVE (--insecure): anyone who can reach it can %s",
+        /* asked for explicitly: a notice, not a warning */
+        sw_log_notice("%s %s without CURVE (--insecure): anyone who can reach it can %s",
                     bind ? "serving on" : "connecting to", endpoint,
                     bind ? "take trials and write results" : "read the trials sent here");
         return 0;

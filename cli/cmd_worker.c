@@ -243,9 +243,6 @@ int cli_cmd_worker(int argc, char **argv)
                 "give both (CURVE) or neither\n");
         goto usage;
     }
-    if (cli_check_endpoint("worker", cfg.endpoint, false, curve_secret != NULL, insecure,
-                           "--curve-secret FILE and --coordinator-key FILE"))
-        goto usage;
     if (curve_secret) {
         cert = cli_load_cert("worker", "--curve-secret", curve_secret, true);
         server = cert ? cli_load_cert("worker", "--coordinator-key", coord_key, false) : NULL;
@@ -262,6 +259,9 @@ int cli_cmd_worker(int argc, char **argv)
     snprintf(ident, sizeof ident, "sweepd worker%s%.80s", cfg.worker_id ? " " : "",
              cfg.worker_id ? cfg.worker_id : "");
     sw_log_set_ident(ident);
+    if (cli_check_endpoint("worker", cfg.endpoint, false, curve_secret != NULL, insecure,
+                           "--curve-secret FILE and --coordinator-key FILE"))
+        goto usage;
     signal(SIGPIPE, SIG_IGN);
 
     s_ctx_t ctx = {0};

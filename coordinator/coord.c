@@ -53,6 +53,7 @@ struct coord {
     zactor_t *auth;             /* zauth, with CURVE only */
     sw_curve_monitor_t *monitor;    /* logs refused handshakes, with CURVE only */
     bool curve;
+    zhash_t *keys;              /* worker id -> CURVE public key (Z85) of its first HELLO */
     uv_poll_t poll;
     uv_timer_t heartbeat_timer;
     uv_timer_t cron_timer;
@@ -288,6 +289,23 @@ static size_t s_int_array(cJSON *arr, int64_t *ids, size_t cap)
 
 #define S_MAX_IDS 4096
 
+/* With CURVE: whether KEY (the sender's public key) may speak for worker ID. The first
+ * HELLO of an ID binds it to its key (BIND); later messages for that ID must come with
+ * the same key. The binding lasts as long as this coordinator runs. */
+static bool s_key_check(coord_t *self, const char *id, const char *key, bool bind)
+{
+    if (!self->curve || !self->keys)
+        return true;
+    const char *bound = zhash_lookup(self->keys, id);
+    if (bound)
+        return !strcmp(bound, key);
+    if (bind && *key) {
+        zhash_insert(self->keys, id, (void *)key);     /* copied: autofree */
+        sw_log_info("worker id bound to its CURVE key worker=%s key=%s", id, key);
+    }
+    return true;
+}
+
 static void s_handle(coord_t *self, zmsg_t *m)
 {
     zframe_t *route = zmsg_pop(m);
@@ -296,6 +314,13 @@ static void s_handle(coord_t *self, zmsg_t *m)
         zframe_destroy(&route);
         zmsg_destroy(&m);
         return;
+    }
+    /* the client's CURVE public key (zauth sets User-Id); empty in plaintext */
+    char key[SW_CURVE_KEY_TXT_LEN + 1] = "";
+    if (self->curve) {
+        const char *uid = zframe_meta(zmsg_first(m), "User-Id");
+        if (uid)
+            snprintf(key, sizeof key, "%s", uid);
     }
     char err[256];
     proto_msg_t *msg = proto_msg_decode(&m, err, sizeof err);
@@ -332,6 +357,11 @@ static void s_handle(coord_t *self, zmsg_t *m)
             s_reject(self, route, "malformed", "HELLO: slots must be at least 1");
             goto done;
         }
+        if (!s_key_check(self, id, key, true)) {
+            s_reject(self, route, "not-yours", "HELLO: this worker id is bound to another "
+                     "CURVE key");
+            goto done;
+        }
         size_t n = s_int_array(proto_msg_item(msg, "running"), ids, S_MAX_IDS);
         s_route_set(self, id, route);
         cJSON *b = cJSON_CreateObject();
@@ -360,6 +390,12 @@ static void s_handle(coord_t *self, zmsg_t *m)
         goto done;
     }
     const char *wid = r->worker_id;
+    if ((cmd == PROTO_REPORT || cmd == PROTO_RESULT) && !s_key_check(self, wid, key, false)) {
+        s_reject(self, route, "not-yours", cmd == PROTO_RESULT
+                 ? "RESULT: this worker id is bound to another CURVE key"
+                 : "REPORT: this worker id is bound to another CURVE key");
+        goto done;
+    }
     switch (cmd) {
     case PROTO_REQUEST:
         coord_sched_request(self->sched, wid, (int)proto_msg_number(msg, "slots", 0));
@@ -531,6 +567,10 @@ static int s_curve_setup(coord_t *self, const coord_options_t *opts)
     zsock_set_curve_publickey(self->router, pub);
     zsock_set_curve_secretkey(self->router, sec);
     zsock_set_curve_server(self->router, 1);
+    self->keys = zhash_new();
+    if (!self->keys)
+        return SW_ENOMEM;
+    zhash_autofree(self->keys);
     self->curve = true;
     return 0;
 }
@@ -604,6 +644,7 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
 fail:
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
+    zhash_destroy(&self->keys);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);
     zlist_destroy(&self->sendq);
@@ -691,6 +732,7 @@ static void s_free(coord_t *self)
     zlist_destroy(&self->sendq);
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
+    zhash_destroy(&self->keys);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);
     for (size_t i = 0; i < self->n_routes; i++) {

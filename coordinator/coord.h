@@ -96,7 +96,10 @@ int coord_options_check(const coord_options_t *o, char *err, size_t errlen);
  * With curve_* set, the ROUTER is a CURVE server (RFC 26) behind a zauth actor that
  * lets in only the keys found in curve_allow_dir; a socket monitor logs every refused
  * handshake (peer address and reason, rate-limited; see sw_curve_monitor_new). The
- * policy of refusing plaintext on a network endpoint lives in the CLI, not here. */
+ * first HELLO of a worker id binds that id to the sender's public key (frame metadata
+ * "User-Id") for as long as the coordinator runs; a later HELLO, REPORT or RESULT for
+ * the id from another key is rejected with ERROR code "not-yours". The policy of
+ * refusing plaintext on a network endpoint lives in the CLI, not here. */
 coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err);
 
 /* Serve the sweep *SPEC_P (consumed whatever the result; validated by the caller):

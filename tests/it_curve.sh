@@ -7,8 +7,10 @@
 # runs zero trials and the coordinator logs each refusal with the peer and the
 # reason. `sweepd status --connect` works with a listed key and is refused without.
 # The allowed worker's key is added to the allow directory while the coordinator
-# runs; that worker then runs the 9-point grid to the end. Plaintext on a network
-# endpoint is refused (exit 2) without --insecure.
+# runs; that worker then runs the 9-point grid to the end. A listed client that
+# claims the allowed worker's id with its own key is rejected (the id is bound to the
+# key of its first HELLO). Plaintext on a network endpoint is refused (exit 2)
+# without --insecure.
 . tests/it-lib.sh
 
 K="$T/keys"
@@ -72,7 +74,7 @@ pass "plaintext on a network endpoint, half a key pair, a public key as secret: 
 # ---- the secured coordinator ------------------------------------------------------------
 EP="tcp://127.0.0.1:$port"
 it_start coord "$SWEEPD" coordinator --bind "$EP" --db "$T/c.db" --heartbeat-ms 200 \
-    --curve-secret "$K/coord.key_secret" --curve-allow "$A" --exit-when-done "$T/spec.json"
+    --curve-secret "$K/coord.key_secret" --curve-allow "$A" --log-level info "$T/spec.json"
 COORD=$PID
 it_wait_line "$T/coord.log" "listening endpoint=$EP .*security=curve" 10
 
@@ -121,14 +123,28 @@ cp "$K/wok.key" "$A/"
 it_start wok "$SWEEPD" worker --connect "$EP" --id wok --curve-secret "$K/wok.key_secret" \
     --coordinator-key "$K/coord.key"
 WOK=$PID
-it_wait_exit $COORD 60
-[ "$RC" -eq 0 ] || fail "coordinator exited $RC"
-it_wait_exit $WOK 10
-[ "$RC" -eq 0 ] || fail "allowed worker exited $RC after SHUTDOWN"
+it_wait_line "$T/coord.log" "sweep finished sweep=curve-grid state=COMPLETE" 60
 "$SWEEPD" trials --db "$T/c.db" --format csv > "$T/t.csv" || fail "sweepd trials"
 [ "$(it_csv_count "$T/t.csv" state COMPLETE)" -eq 9 ] || fail "expected 9 COMPLETE trials: $(cat "$T/t.csv")"
 "$SWEEPD" trials --db "$T/c.db" --attempts --format csv > "$T/a.csv" || fail "sweepd trials --attempts"
 [ "$(it_csv_count "$T/a.csv" worker wok)" -eq 9 ] && [ "$(wc -l < "$T/a.csv")" -eq 10 ] \
     || fail "expected 9 attempts, all by wok: $(cat "$T/a.csv")"
+grep -qF "worker id bound to its CURVE key worker=wok key=$(cat "$T/wok.pub")" "$T/coord.log" \
+    || fail "the coordinator did not bind wok to its key"
 pass "allowed worker (key added while running) completed 9 of 9 grid points, the only one to run any"
+
+# a listed key speaking for another worker's id
+it_start imp "$SWEEPD" worker --connect "$EP" --id wok --curve-secret "$K/ops.key_secret" \
+    --coordinator-key "$K/coord.key"
+IMP=$PID
+it_wait_line "$T/coord.log" "message rejected, HELLO: this worker id is bound to another CURVE key code=not-yours" 15
+kill -TERM $IMP; it_wait_exit $IMP 10
+grep -qF "worker id bound to its CURVE key worker=wok key=$(cat "$T/ops.pub")" "$T/coord.log" \
+    && fail "the impostor's key was bound"
+pass "HELLO for worker id wok from another (listed) key rejected"
+
+kill -TERM $COORD; it_wait_exit $COORD 10
+[ "$RC" -eq 0 ] || fail "coordinator exited $RC on SIGTERM"
+kill -TERM $WOK; it_wait_exit $WOK 10
+[ "$RC" -eq 0 ] || fail "allowed worker exited $RC on SIGTERM"
 it_final_checks "$T/c.db"
