@@ -115,6 +115,8 @@ sw_curve_scope_t sw_curve_endpoint_scope(const char *endpoint)
 
 /* ---- certificates ---- */
 
+#define S_CERT_MAX 65536            /* bytes; a zcert file is well under 1 KiB */
+
 static void s_err(char *err, size_t errlen, const char *fmt, const char *path, const char *why)
 {
     if (err && errlen)
@@ -142,24 +144,39 @@ zcert_t *sw_curve_cert_load(const char *path, bool need_secret, char *err, size_
         s_err(err, errlen, "cannot read certificate '%s': %s", path, strerror(errno));
         return NULL;
     }
+    /* read and parse it here rather than with zcert_load, which leaks on a syntax
+     * error and silently prefers PATH_secret when that file exists */
+    char *text = calloc(1, S_CERT_MAX + 1);
+    size_t n = text ? fread(text, 1, S_CERT_MAX + 1, f) : 0;
+    bool too_big = n > S_CERT_MAX;
     fclose(f);
-    zcert_t *cert = zcert_load(path);
-    if (!cert || !s_z85_key(zcert_public_txt(cert))) {
-        zcert_destroy(&cert);
+    zconfig_t *root = text && !too_big && n > 0 ? zconfig_str_load(text) : NULL;
+    free(text);
+    const char *pub = root ? zconfig_get(root, "curve/public-key", NULL) : NULL;
+    const char *sec = root ? zconfig_get(root, "curve/secret-key", NULL) : NULL;
+    if (!s_z85_key(pub)) {
+        zconfig_destroy(&root);
         s_err(err, errlen, "'%s' is not a CURVE certificate (%s)", path,
               "no 40-character Z85 public-key in its curve section; make one with "
               "'sweepd keygen NAME'");
         return NULL;
     }
-    if (need_secret) {
-        static const uint8_t zero[32];
-        if (!memcmp(zcert_secret_key(cert), zero, sizeof zero)) {
-            zcert_destroy(&cert);
+    if (!s_z85_key(sec)) {
+        if (need_secret) {
+            zconfig_destroy(&root);
             s_err(err, errlen, "'%s' holds no secret key (%s)", path,
                   "give the NAME.key_secret file that 'sweepd keygen NAME' wrote, not NAME.key");
             return NULL;
         }
+        sec = "0000000000000000000000000000000000000000";   /* Z85 of 32 zero bytes */
     }
+    uint8_t pub_bin[32], sec_bin[32];
+    zmq_z85_decode(pub_bin, pub);
+    zmq_z85_decode(sec_bin, sec);
+    zcert_t *cert = zcert_new_from(pub_bin, sec_bin);
+    zconfig_destroy(&root);
+    if (!cert)
+        s_err(err, errlen, "cannot load '%s': %s", path, "out of memory");
     return cert;
 }
 

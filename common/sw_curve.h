@@ -53,8 +53,8 @@ sw_curve_scope_t sw_curve_endpoint_scope(const char *endpoint);
  * one-line reason naming PATH in ERR (ERRLEN bytes, always terminated; ERR may be
  * NULL): the file is missing or unreadable (with strerror), holds no valid 40-character
  * Z85 public key, or (NEED_SECRET) holds no secret key, e.g. NAME.key given where
- * NAME.key_secret is wanted. Note that zcert_load prefers PATH + "_secret" when it
- * exists; that file holds the same public key. */
+ * NAME.key_secret is wanted. The file is parsed as zconfig text (at most 64 KiB);
+ * PATH alone is read (unlike zcert_load, which prefers PATH + "_secret"). */
 zcert_t *sw_curve_cert_load(const char *path, bool need_secret, char *err, size_t errlen);
 
 /* Describe a failed-handshake monitor event in words, into BUF (LEN bytes, always
