@@ -40,6 +40,7 @@ if [ "${CHAOS_NETNS:-auto}" != no ] && [ "$(id -u)" -eq 0 ] && netns_usable; the
     worker_run() { i=$1; shift; it_start_in "$(it_ns "$i")" "$@"; }
     worker_addr() { it_coord_addr "$1"; }
     bind="tcp://0.0.0.0:$port"
+    insecure=--insecure     # plaintext across namespaces: said explicitly (docs/OPERATIONS.md)
 else
     port=$(it_free_port)
     where="one host (127.0.0.1)"
@@ -47,6 +48,7 @@ else
     worker_run() { shift; it_start "$@"; }
     worker_addr() { echo 127.0.0.1; }
     bind="tcp://127.0.0.1:$port"
+    insecure=
 fi
 
 cat > "$T/spec.json" <<JSON
@@ -63,7 +65,7 @@ export IT_DIR="$T"
 coord_n=0
 start_coord() {
     coord_n=$((coord_n + 1))
-    coord_run "coord$coord_n" "$SWEEPD" coordinator --bind "$bind" --db "$T/chaos.db" \
+    coord_run "coord$coord_n" "$SWEEPD" coordinator $insecure --bind "$bind" --db "$T/chaos.db" \
         --heartbeat-ms 100 --lease-ms 2000 --exit-when-done "$T/spec.json"
     COORD=$PID
 }
@@ -73,7 +75,7 @@ t0=$(date +%s%N)
 start_coord
 i=1; WPIDS=""
 while [ $i -le "$WORKERS" ]; do
-    worker_run $i "w$i" "$SWEEPD" worker --connect "tcp://$(worker_addr $i):$port" --id "w$i" \
+    worker_run $i "w$i" "$SWEEPD" worker $insecure --connect "tcp://$(worker_addr $i):$port" --id "w$i" \
         --state-dir "$T/state$i" --liveness 3 --reconnect-min-ms 100 --reconnect-max-ms 500 \
         --result-resend-ms 500 --allow-command "$ROOT/tests/trainers/*" --log-level info
     WPIDS="$WPIDS $PID"

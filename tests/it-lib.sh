@@ -12,6 +12,9 @@ set -u
 : "${SWEEPD:=$(pwd)/build/sweepd}"
 ROOT=$(pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/sweepd-it-XXXXXX")
+# What the processes of a test put in TMPDIR (the socket directory of a `sweepd run`
+# killed with SIGKILL, say) goes with the test's directory.
+export TMPDIR="$T"
 IT_PIDS=""
 IT_NAME=$(basename "$0" .sh)
 IT_NETNS=""
