@@ -38,7 +38,7 @@
  *  new or changed entries are sorted (radix) and merged in (s_column_order); and
  *  univariate components at the clip (the narrowest allowed) are kept sorted by
  *  mean so that a candidate visits only those within 8 sigma of it, two at a time
- *  (s_exp_v2, bit-identical to the scalar s_exp). What is skipped is bounded (its
+ *  (s_exp_v2: each lane computes what a scalar loop would). What is skipped is bounded (its
  *  total is at most exp(-32) times the sum of the narrow components' scaled
  *  weights) and checked against the sum found: when the bound exceeds 2^-24 of
  *  that sum, the full sum is taken instead, so a score is off by less than 6e-8
@@ -231,38 +231,14 @@ static double s_mass(double a, double b)
     return 1.0 - 0.5 * erfc(-a * S_SQRT1_2) - 0.5 * erfc(b * S_SQRT1_2);
 }
 
-/* exp(X) for -708 <= X <= 0, inline and branch-free: Cody-Waite reduction
+/* exp(X) for -708 <= X <= 0 on two lanes at once (GCC vector extensions: SSE2 on
+ * x86-64, generic code elsewhere), inline and branch-free: Cody-Waite reduction
  * X = k ln 2 + r, |r| <= ln 2 / 2, and the degree-12 Taylor polynomial of e^r
  * (truncation error below 2e-16 relative), scaled by 2^k through the exponent
  * bits. Within a few ulps of libm's exp; used where a sum of many kernels is
- * taken, so that it can be unrolled without a call per term. */
-static inline double s_exp(double x)
-{
-    const double shift = 0x1.8p52;
-    double k = (x * 1.4426950408889634 + shift) - shift;    /* round to nearest */
-    double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
-    double p = 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    uint64_t bits = (uint64_t)((int64_t)k + 1023) << 52;
-    double scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-/* s_exp on two lanes at once (GCC vector extensions: SSE2 on x86-64, generic code
- * elsewhere). Every lane performs exactly s_exp's operations in the same order,
- * so each result is bit-identical to s_exp's; only the throughput differs. */
+ * taken, so that it can be unrolled without a call per term. Each lane does the
+ * same operations in the same order, so a lane's result does not depend on the
+ * other lane. */
 typedef double s_v2d __attribute__((vector_size(16)));
 typedef int64_t s_v2i __attribute__((vector_size(16)));
 
@@ -284,9 +260,16 @@ static inline s_v2d s_exp_v2(s_v2d x)
     p = p * r + 1.0;
     p = p * r + 1.0;
     /* 2^k: k + 2^52 + 1023 is exact and holds k + 1023 in its low mantissa bits,
-     * which the shift moves into the exponent field (as s_exp's integer path). */
+     * which the shift moves into the exponent field. */
     s_v2i bits = (s_v2i)(k + 0x1.00000000003ffp52) << 52;
     return p * (s_v2d)bits;
+}
+
+/* s_exp_v2 on one value. */
+static inline double s_exp(double x)
+{
+    s_v2d v = {x, x};
+    return s_exp_v2(v)[0];
 }
 
 /* Truncation normaliser of N(mu, sigma) on [lo, hi] (mu inside). Beyond S_TAIL_Z
