@@ -26,7 +26,8 @@
 
 #define PROTO_SIGNATURE "SWPD/1"
 
-/* Commands. W = worker, C = coordinator, S = status client. */
+/* Commands. W = worker, C = coordinator, S = status or control client (sweepd status,
+ * submit, cancel, resume). */
 typedef enum {
     PROTO_INVALID_CMD = 0,
     PROTO_HELLO,        /* W->C  worker_id, host, pid, slots, trainers[], running[] */
@@ -43,8 +44,19 @@ typedef enum {
     PROTO_SHUTDOWN,     /* C->W  reason: the coordinator has no more work and asks workers to exit */
     PROTO_STATUS,       /* S->C  sweep (optional) */
     PROTO_STATUS_REPLY, /* C->S  the same document as `sweepd status --json` */
-    PROTO_ERROR,        /* C->W/S  code, reason: the message was rejected */
+    PROTO_ERROR,        /* C->W/S  code, reason, errors[] (optional: every spec error of a
+                                   SUBMIT): the message was rejected */
     PROTO_INVALID,      /* C->W  reason: unknown worker; send HELLO again */
+    PROTO_SUBMIT,       /* S->C  spec{} (a sweep spec, as `sweepd validate` reads it): serve it */
+    PROTO_SUBMIT_REPLY, /* C->S  sweep, state, resumed (bool: the name existed with this spec) */
+    PROTO_CANCEL_SWEEP, /* S->C  sweep, reason: cancel the whole sweep (not PROTO_CANCEL: that
+                                 one is C->W, one attempt) */
+    PROTO_CANCEL_SWEEP_REPLY, /* C->S  sweep, state, pending, running, attempts, cancelled:
+                                 trials PENDING and RUNNING that were cancelled, running
+                                 attempts stopped, CANCELLED trials now */
+    PROTO_RESUME_SWEEP, /* S->C  sweep, retry_failed (bool): reopen a CANCELLED or FAILED sweep */
+    PROTO_RESUME_SWEEP_REPLY, /* C->S  sweep, state, previous_state, reopened (trials made
+                                 PENDING again) */
     PROTO_CMD_COUNT
 } proto_cmd_t;
 

@@ -65,9 +65,27 @@ static const proto_cmd_info_t s_cmds[PROTO_CMD_COUNT] = {
     [PROTO_STATUS_REPLY] = {PROTO_STATUS_REPLY, "STATUS-REPLY", PROTO_DIR_C2S, {
         {NULL, 0, 0}}},
     [PROTO_ERROR] = {PROTO_ERROR, "ERROR", C2W | PROTO_DIR_C2S, {
-        {"code", PROTO_TYPE_STR, REQ}, {"reason", PROTO_TYPE_STR, REQ}, {NULL, 0, 0}}},
+        {"code", PROTO_TYPE_STR, REQ}, {"reason", PROTO_TYPE_STR, REQ},
+        {"errors", PROTO_TYPE_STRS, OPT}, {NULL, 0, 0}}},
     [PROTO_INVALID] = {PROTO_INVALID, "INVALID", C2W, {
         {"reason", PROTO_TYPE_STR, OPT}, {NULL, 0, 0}}},
+    [PROTO_SUBMIT] = {PROTO_SUBMIT, "SUBMIT", PROTO_DIR_S2C, {
+        {"spec", PROTO_TYPE_OBJ, REQ}, {NULL, 0, 0}}},
+    [PROTO_SUBMIT_REPLY] = {PROTO_SUBMIT_REPLY, "SUBMIT-REPLY", PROTO_DIR_C2S, {
+        {"sweep", PROTO_TYPE_STR, REQ}, {"state", PROTO_TYPE_STR, REQ},
+        {"resumed", PROTO_TYPE_BOOL, REQ}, {NULL, 0, 0}}},
+    [PROTO_CANCEL_SWEEP] = {PROTO_CANCEL_SWEEP, "CANCEL-SWEEP", PROTO_DIR_S2C, {
+        {"sweep", PROTO_TYPE_STR, REQ}, {"reason", PROTO_TYPE_STR, OPT}, {NULL, 0, 0}}},
+    [PROTO_CANCEL_SWEEP_REPLY] = {PROTO_CANCEL_SWEEP_REPLY, "CANCEL-SWEEP-REPLY", PROTO_DIR_C2S, {
+        {"sweep", PROTO_TYPE_STR, REQ}, {"state", PROTO_TYPE_STR, REQ},
+        {"pending", PROTO_TYPE_INT, REQ}, {"running", PROTO_TYPE_INT, REQ},
+        {"attempts", PROTO_TYPE_INT, REQ}, {"cancelled", PROTO_TYPE_INT, REQ}, {NULL, 0, 0}}},
+    [PROTO_RESUME_SWEEP] = {PROTO_RESUME_SWEEP, "RESUME-SWEEP", PROTO_DIR_S2C, {
+        {"sweep", PROTO_TYPE_STR, REQ}, {"retry_failed", PROTO_TYPE_BOOL, OPT}, {NULL, 0, 0}}},
+    [PROTO_RESUME_SWEEP_REPLY] = {PROTO_RESUME_SWEEP_REPLY, "RESUME-SWEEP-REPLY", PROTO_DIR_C2S, {
+        {"sweep", PROTO_TYPE_STR, REQ}, {"state", PROTO_TYPE_STR, REQ},
+        {"previous_state", PROTO_TYPE_STR, REQ}, {"reopened", PROTO_TYPE_INT, REQ},
+        {NULL, 0, 0}}},
 };
 
 const proto_cmd_info_t *proto_cmd_info(proto_cmd_t cmd)

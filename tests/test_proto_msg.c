@@ -194,6 +194,41 @@ static void test_rejections(void **state)
     s_reject(z, "bad signature '?" "?' (expected SWPD/1)");
 }
 
+/* The sweep control commands: names, who sends them, and their field checks; PROTO_CANCEL
+ * (one attempt, to a worker) and CANCEL-SWEEP (a whole sweep, from a client) differ. */
+static void test_sweep_control_commands(void **state)
+{
+    (void)state;
+    assert_int_equal(proto_cmd_lookup("SUBMIT"), PROTO_SUBMIT);
+    assert_int_equal(proto_cmd_lookup("SUBMIT-REPLY"), PROTO_SUBMIT_REPLY);
+    assert_int_equal(proto_cmd_lookup("CANCEL-SWEEP"), PROTO_CANCEL_SWEEP);
+    assert_int_equal(proto_cmd_lookup("CANCEL-SWEEP-REPLY"), PROTO_CANCEL_SWEEP_REPLY);
+    assert_int_equal(proto_cmd_lookup("RESUME-SWEEP"), PROTO_RESUME_SWEEP);
+    assert_int_equal(proto_cmd_lookup("RESUME-SWEEP-REPLY"), PROTO_RESUME_SWEEP_REPLY);
+    assert_int_equal(proto_cmd_info(PROTO_CANCEL)->dir, PROTO_DIR_C2W);
+    assert_int_equal(proto_cmd_info(PROTO_CANCEL_SWEEP)->dir, PROTO_DIR_S2C);
+    assert_int_equal(proto_cmd_info(PROTO_SUBMIT)->dir, PROTO_DIR_S2C);
+    assert_int_equal(proto_cmd_info(PROTO_RESUME_SWEEP_REPLY)->dir, PROTO_DIR_C2S);
+    s_reject(s_frames("SWPD/1", "SUBMIT", "{}"), "SUBMIT: missing required field 'spec'");
+    s_reject(s_frames("SWPD/1", "SUBMIT", "{\"spec\": \"a.json\"}"),
+             "SUBMIT: field 'spec' must be an object");
+    s_reject(s_frames("SWPD/1", "CANCEL-SWEEP", "{\"reason\": \"x\"}"),
+             "CANCEL-SWEEP: missing required field 'sweep'");
+    s_reject(s_frames("SWPD/1", "RESUME-SWEEP", "{\"sweep\": \"s\", \"retry_failed\": 1}"),
+             "RESUME-SWEEP: field 'retry_failed' must be a boolean");
+    s_reject(s_frames("SWPD/1", "ERROR", "{\"code\": \"bad-spec\", \"reason\": \"r\","
+                      " \"errors\": [\"a\", 2]}"),
+             "ERROR: field 'errors' must be an array of strings");
+    char err[256];
+    zmsg_t *z = s_frames("SWPD/1", "RESUME-SWEEP", "{\"sweep\": \"s\", \"retry_failed\": true}");
+    proto_msg_t *msg = proto_msg_decode(&z, err, sizeof err);
+    assert_non_null(msg);
+    assert_int_equal(proto_msg_cmd(msg), PROTO_RESUME_SWEEP);
+    assert_true(cJSON_IsTrue(proto_msg_item(msg, "retry_failed")));
+    assert_string_equal(proto_msg_string(msg, "sweep", NULL), "s");
+    proto_msg_destroy(&msg);
+}
+
 static void test_random_frames_never_crash(void **state)
 {
     (void)state;
@@ -240,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_round_trip_every_command),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_sweep_control_commands),
         cmocka_unit_test(test_random_frames_never_crash),
     };
     return cmocka_run_group_tests_name("proto_msg", tests, NULL, NULL);
