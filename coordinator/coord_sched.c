@@ -1347,6 +1347,195 @@ done:
     return rc;
 }
 
+/* ---- cancel and resume ---- */
+
+int coord_sched_cancel_sweep(coord_sched_t *self, const char *name, const char *reason,
+                             coord_sched_cancel_t *out)
+{
+    assert(self && name && out);
+    memset(out, 0, sizeof *out);
+    sweep_t *sw = s_sweep_find(self, name);
+    if (!sw) {
+        sweep_row_copy_t row = {0};
+        int rc = coord_db_sweeps(self->db, name, s_copy_sweep_row, &row);
+        if (!rc && row.found)
+            snprintf(out->state, sizeof out->state, "%s", row.state);
+        free(row.spec);
+        free(row.state);
+        if (rc)
+            return SW_EDB;
+        /* a RUNNING row this scheduler does not serve has a spec that no longer parses
+         * (logged at start): nothing here can cancel its work */
+        return row.found && strcmp(out->state, "RUNNING") ? SW_ESTATE : SW_EINVAL;
+    }
+    snprintf(out->state, sizeof out->state, "%s", s_sstate[sw->state]);
+    if (sw->state != S_RUNNING)
+        return SW_ESTATE;
+    out->pending = sw->counts[T_PENDING];
+    out->running = sw->counts[T_RUNNING];
+    for (size_t i = 0; i < self->n_running; i++)
+        out->attempts += self->running[i]->sweep == sw;
+    char why[320];
+    snprintf(why, sizeof why, "cancelled: %.300s", reason && *reason ? reason : "by the user");
+    s_event(self, sw, "sweep cancelled", "sweep=%s pending=%lld running=%lld attempts=%lld "
+            "reason=%s", sw->spec->name, (long long)out->pending, (long long)out->running,
+            (long long)out->attempts, why);
+    sw_log_notice("sweep cancelled sweep=%s pending=%lld running=%lld attempts=%lld "
+                  "reason=\"%s\"", sw->spec->name, (long long)out->pending,
+                  (long long)out->running, (long long)out->attempts, why);
+    s_sweep_end(self, sw, S_CANCELLED, why);
+    out->cancelled = sw->counts[T_CANCELLED];
+    return self->err;
+}
+
+typedef struct {
+    int64_t id;
+    int folds_done;
+    int64_t started_unix_ms;
+} reopen_t;
+
+typedef struct {
+    bool retry_failed;
+    reopen_t *items;
+    size_t n, cap;
+    int rc;
+} reopen_ctx_t;
+
+/* Collect the trials that a resume reopens. */
+static int s_collect_reopen(const coord_db_trial_t *row, void *arg)
+{
+    reopen_ctx_t *c = arg;
+    bool failed = !strcmp(row->state, "FAILED");
+    bool cancelled = !strcmp(row->state, "CANCELLED");
+    if (!(c->retry_failed ? failed || cancelled : cancelled && row->started_unix_ms == 0))
+        return 0;
+    if (s_grow((void **)&c->items, &c->cap, c->n + 1, sizeof *c->items)) {
+        c->rc = SW_ENOMEM;
+        return 1;
+    }
+    c->items[c->n++] = (reopen_t){row->id, row->folds_done, row->started_unix_ms};
+    return 0;
+}
+
+/* Take the finished sweep SW out of the served list and free it, keeping its spec in
+ * *SPEC_P. Workers' refusals of it move to REPLACEMENT later (s_refusals_move). */
+static void s_sweep_unlink(coord_sched_t *self, sweep_t *sw, sw_spec_t **spec_p)
+{
+    for (size_t i = 0; i < self->n_sweeps; i++)
+        if (self->sweeps[i] == sw) {
+            memmove(&self->sweeps[i], &self->sweeps[i + 1],
+                    (self->n_sweeps - i - 1) * sizeof *self->sweeps);
+            self->n_sweeps--;
+            break;
+        }
+    *spec_p = sw->spec;
+    sw->spec = NULL;
+    s_sweep_free(sw);
+}
+
+static void s_refusals_move(coord_sched_t *self, const sweep_t *from, sweep_t *to)
+{
+    for (size_t i = 0; i < self->n_workers; i++)
+        for (size_t k = 0; k < self->workers[i]->n_refused; k++)
+            if (self->workers[i]->refused[k] == from)
+                self->workers[i]->refused[k] = to;
+}
+
+int coord_sched_resume_sweep(coord_sched_t *self, const char *name, bool retry_failed,
+                             coord_sched_resume_t *out)
+{
+    assert(self && name && out);
+    memset(out, 0, sizeof *out);
+    sweep_row_copy_t row = {0};
+    reopen_ctx_t rc_ctx = {.retry_failed = retry_failed};
+    sw_spec_t *spec = NULL;
+    sweep_t *live = s_sweep_find(self, name);
+    int rc = coord_db_sweeps(self->db, name, s_copy_sweep_row, &row);
+    if (rc) {
+        rc = SW_EDB;
+        goto done;
+    }
+    if (!row.found) {
+        rc = SW_EINVAL;
+        goto done;
+    }
+    const char *prev = live ? s_sstate[live->state] : row.state;
+    snprintf(out->previous_state, sizeof out->previous_state, "%s", prev);
+    snprintf(out->state, sizeof out->state, "%s", prev);
+    if (!strcmp(prev, "RUNNING")) {
+        rc = SW_ESTATE;
+        goto done;
+    }
+    /* nothing of a finished sweep runs: every trial is final (s_sweep_end) */
+    for (size_t i = 0; live && i < self->n_running; i++)
+        if (self->running[i]->sweep == live) {
+            rc = SW_ESTATE;
+            goto done;
+        }
+    rc = coord_db_trials(self->db, row.id, s_collect_reopen, &rc_ctx);
+    if (rc || rc_ctx.rc) {
+        rc = rc_ctx.rc ? rc_ctx.rc : SW_EDB;
+        goto done;
+    }
+    if (!strcmp(prev, "COMPLETE") && (!retry_failed || rc_ctx.n == 0)) {
+        rc = SW_ESTATE;
+        goto done;
+    }
+    if (!live) {
+        sw_errs_t errs = {0};
+        spec = sw_spec_parse(row.spec, strlen(row.spec), name, &errs);
+        sw_errs_clear(&errs);
+        if (!spec) {
+            sw_log_error("stored spec of sweep %s does not parse, cannot resume it", name);
+            rc = SW_EINVAL;
+            goto done;
+        }
+    }
+    /* from here on the store changes */
+    for (size_t i = 0; i < rc_ctx.n; i++) {
+        coord_db_trial_t t = {.id = rc_ctx.items[i].id, .state = "PENDING", .value = NAN,
+                              .value_std = NAN, .folds_done = rc_ctx.items[i].folds_done,
+                              .error = NULL, .started_unix_ms = rc_ctx.items[i].started_unix_ms,
+                              .finished_unix_ms = 0};
+        s_db(self, coord_db_trial_update(self->db, &t));
+    }
+    s_db(self, coord_db_sweep_set_state(self->db, row.id, "RUNNING", NULL, 0));
+    char detail[256];
+    snprintf(detail, sizeof detail, "sweep=%s previous=%s reopened=%zu retry_failed=%s", name,
+             prev, rc_ctx.n, retry_failed ? "true" : "false");
+    s_db(self, coord_db_event_add(self->db, row.id, s_unix(), "sweep resumed", detail));
+    sw_log_notice("sweep resumed sweep=%s previous=%s reopened=%zu retry_failed=%s", name, prev,
+                  rc_ctx.n, retry_failed ? "true" : "false");
+    if (self->err) {
+        rc = self->err;
+        goto done;
+    }
+    /* rebuild it from the store, as a restart would: the reopened trials are queued
+     * first, the pruner replays the history without them as finished */
+    if (live)
+        s_sweep_unlink(self, live, &spec);
+    rc = s_sweep_load(self, row.id, &spec, row.served_ms, S_RUNNING);
+    if (rc) {
+        self->err = self->err ? self->err : rc;
+        goto done;
+    }
+    sweep_t *sw = self->sweeps[self->n_sweeps - 1];
+    if (live)
+        s_refusals_move(self, live, sw);
+    out->reopened = (int64_t)rc_ctx.n;
+    s_notify(self, sw);
+    s_sweep_check(self, sw);
+    snprintf(out->state, sizeof out->state, "%s", s_sstate[sw->state]);
+    s_dispatch(self);
+    rc = self->err;
+done:
+    sw_spec_destroy(&spec);
+    free(rc_ctx.items);
+    free(row.spec);
+    free(row.state);
+    return rc;
+}
+
 /* ---- worker messages ---- */
 
 static void s_worker_seen(coord_sched_t *self, worker_t *w)
@@ -1495,7 +1684,8 @@ int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *ho
         int fold = 0;
         trial_t *t = c.found ? s_attempt_home(self, &c, &sw, &fold) : NULL;
         /* a LOST attempt whose fold still waits may yet deliver first: let it run */
-        if (t && !s_trial_final(t) && t->folds[fold].state != F_COMPLETE)
+        if (t && !s_trial_final(t) && t->folds[fold].state != F_COMPLETE
+            && strcmp(c.state, "CANCELLED"))
             continue;
         cJSON *b = s_out(self, w->id, PROTO_CANCEL);
         if (b) {
@@ -1588,7 +1778,8 @@ int coord_sched_report(coord_sched_t *self, const char *worker_id, int64_t attem
             s_db(self, coord_db_report_insert(self->db, attempt, step, text ? text : "{}",
                                               s_unix()));
         /* nothing can use this attempt any more: ask it to stop */
-        if (!t || s_trial_final(t) || t->folds[fold].state == F_COMPLETE)
+        if (!t || s_trial_final(t) || t->folds[fold].state == F_COMPLETE
+            || !strcmp(c.state, "CANCELLED"))
             action = "prune";
     }
     free(text);
@@ -1765,8 +1956,11 @@ int coord_sched_result(coord_sched_t *self, const char *worker_id, int64_t attem
     int fold = 0;
     trial_t *t = s_attempt_home(self, &c, &sw, &fold);
     double value = sw ? s_objective(sw, metrics) : NAN;
+    /* a CANCELLED attempt was stopped on purpose (its trial or sweep ended, or its fold
+     * completed elsewhere): its result never counts, even once the trial is reopened */
     bool accept = t && complete && !isnan(value) && !s_trial_final(t)
-                  && t->folds[fold].state != F_COMPLETE && strcmp(c.state, "COMPLETE");
+                  && t->folds[fold].state != F_COMPLETE && strcmp(c.state, "COMPLETE")
+                  && strcmp(c.state, "CANCELLED");
     if (accept) {
         coord_db_attempt_t row = {.id = attempt, .state = "COMPLETE", .metrics = mtext,
                                   .value = value, .error = NULL, .kind = kind,

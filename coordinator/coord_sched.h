@@ -115,6 +115,52 @@ void coord_sched_set_prune_fn(coord_sched_t *self, coord_sched_prune_fn *fn, voi
  * SW_EDB. */
 int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *errs);
 
+/* What coord_sched_cancel_sweep() did. */
+typedef struct {
+    char state[16];         /* the sweep's state before the call (RUNNING when cancelled;
+                               "" when there is no such sweep) */
+    int64_t pending;        /* PENDING trials cancelled */
+    int64_t running;        /* RUNNING trials cancelled */
+    int64_t attempts;       /* running attempts stopped (CANCEL queued to each attached
+                               worker) */
+    int64_t cancelled;      /* CANCELLED trials of the sweep after the call */
+} coord_sched_cancel_t;
+
+/* Cancel the RUNNING sweep NAME with REASON (a sentence; NULL: "cancelled by the
+ * user"): its PENDING and RUNNING trials become CANCELLED with error "cancelled:
+ * REASON", every running attempt of it is stored CANCELLED (kind "cancelled") and its
+ * worker gets CANCEL (the worker stops the trainer's process group), nothing more of it
+ * is dispatched, and the sweep is stored CANCELLED with the reason. Event "sweep
+ * cancelled". A RESULT that arrives later for one of those attempts is acknowledged
+ * and discarded (stats.duplicates), also after coord_sched_resume_sweep(). Fills *OUT.
+ * Returns 0; SW_EINVAL when the store holds no sweep NAME; SW_ESTATE when the sweep is
+ * not RUNNING (OUT->state says what it is); SW_EDB. Nothing is written on error. */
+int coord_sched_cancel_sweep(coord_sched_t *self, const char *name, const char *reason,
+                             coord_sched_cancel_t *out);
+
+/* What coord_sched_resume_sweep() did. */
+typedef struct {
+    char previous_state[16];/* the sweep's state before the call ("" when none) */
+    char state[16];         /* after the call: RUNNING, or final again when nothing was
+                               left to do */
+    int64_t reopened;       /* trials made PENDING again */
+} coord_sched_resume_t;
+
+/* Reopen sweep NAME, CANCELLED or FAILED (or COMPLETE, with RETRY_FAILED, when it holds
+ * FAILED or CANCELLED trials): the sweep is RUNNING again (finished time cleared,
+ * served time kept: max_time_s counts only time served) and served by this scheduler.
+ * Reopened trials become PENDING (error and finished time cleared; folds with a
+ * COMPLETE attempt stay complete; old attempts stay in the history) and are queued
+ * before new trials: with RETRY_FAILED every FAILED and CANCELLED trial, without it only
+ * CANCELLED trials never dispatched (started_unix_ms 0). Trials the sampler has not yet
+ * proposed follow as usual. The sweep is then checked as after any change: with nothing
+ * left to do it ends again at once (OUT->state says so). Event "sweep resumed".
+ * Returns 0; SW_EINVAL when the store holds no sweep NAME (or its stored spec no longer
+ * parses); SW_ESTATE when it is RUNNING, or COMPLETE without RETRY_FAILED or without
+ * such trials; SW_EDB, SW_ENOMEM. Nothing is written on SW_EINVAL or SW_ESTATE. */
+int coord_sched_resume_sweep(coord_sched_t *self, const char *name, bool retry_failed,
+                             coord_sched_resume_t *out);
+
 /* HELLO from WORKER_ID (host, pid, SLOTS >= 1). RUNNING lists attempt ids the worker
  * still runs (N_RUNNING): those the scheduler holds as RUNNING are re-attached to it;
  * those whose fold is finished are cancelled; attempts the scheduler thought this

@@ -921,6 +921,225 @@ static void test_assign_lost_in_reconnect(void **state)
     cJSON_Delete(doc);
 }
 
+/* Assert the trial counts of SWEEP: state, then COMPLETE, RUNNING, PENDING (created
+ * trials only: pass the sweep's planned-but-uncreated as well when it runs), CANCELLED,
+ * FAILED. */
+static void s_counts_are(fx_t *f, const char *sweep, const char *state, int64_t complete,
+                         int64_t running, int64_t pending, int64_t cancelled, int64_t failed)
+{
+    coord_sched_counts_t c;
+    assert_int_equal(coord_sched_counts(f->sched, sweep, &c), 0);
+    assert_string_equal(c.state, state);
+    assert_int_equal(c.complete, complete);
+    assert_int_equal(c.running, running);
+    assert_int_equal(c.pending, pending);
+    assert_int_equal(c.cancelled, cancelled);
+    assert_int_equal(c.failed, failed);
+}
+
+/* Complete every assignment from index FROM on, asking for one more each time, until
+ * nothing more is assigned. */
+static void s_complete_all(fx_t *f, int from)
+{
+    for (int next = from; next < f->n_assigns; next++) {
+        assign_t a = f->assigns[next];
+        s_result(f, a.worker, a.attempt, "COMPLETE", s_acc(a.params, a.fold));
+        assert_int_equal(coord_sched_request(f->sched, a.worker, 1), 0);
+        s_flush(f);
+    }
+}
+
+/* Cancel a running sweep: exact counts per state before and after, CANCEL for the
+ * running attempt, a result crossing the cancel acknowledged and discarded (also after
+ * a resume reopened its trial), nothing handed out while cancelled; resume continues
+ * only never-started work; resume --retry-failed then evaluates the cancelled grid
+ * points once, with their old parameters, and the sweep completes with every point
+ * COMPLETE exactly once. */
+static void test_cancel_and_resume(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("g", 0, NULL, NULL));
+    s_hello(f, "w1", 2, NULL, 0);
+    s_hello(f, "w2", 1, NULL, 0);
+    assert_int_equal(f->n_assigns, 3);          /* trials 0, 1 on w1; 2 on w2 */
+    assert_string_equal(f->assigns[2].worker, "w2");
+    s_result(f, "w1", f->assigns[0].attempt, "COMPLETE", 5);
+    int64_t handed = f->assigns[2].attempt;
+    assert_int_equal(coord_sched_bye(f->sched, "w2", &handed, 1), 0);
+    s_flush(f);
+    /* trial 0 COMPLETE, 1 RUNNING, 2 PENDING (requeued), 9 planned not created */
+    s_counts_are(f, "g", "RUNNING", 1, 1, 1 + 9, 0, 0);
+
+    coord_sched_cancel_t cc;
+    assert_int_equal(coord_sched_cancel_sweep(f->sched, "g", "wrong dataset", &cc), 0);
+    s_flush(f);
+    assert_string_equal(cc.state, "RUNNING");
+    assert_int_equal(cc.pending, 1);
+    assert_int_equal(cc.running, 1);
+    assert_int_equal(cc.attempts, 1);
+    assert_int_equal(cc.cancelled, 2);
+    assert_int_equal(f->n_cancels, 1);
+    assert_int_equal(f->cancels[0], f->assigns[1].attempt);
+    s_counts_are(f, "g", "CANCELLED", 1, 0, 0, 2, 0);
+    assert_int_equal(s_events(f, "sweep cancelled"), 1);
+    cJSON *doc;
+    assert_string_equal(s_reason(f, "g", &doc), "cancelled: wrong dataset");
+    cJSON_Delete(doc);
+    assert_true(coord_sched_all_final(f->sched));
+    /* a second cancel, an unknown sweep */
+    assert_int_equal(coord_sched_cancel_sweep(f->sched, "g", NULL, &cc), SW_ESTATE);
+    assert_string_equal(cc.state, "CANCELLED");
+    assert_int_equal(coord_sched_cancel_sweep(f->sched, "nope", NULL, &cc), SW_EINVAL);
+    assert_string_equal(cc.state, "");
+
+    /* the result that crossed the CANCEL: acknowledged, counted, reopens nothing */
+    int acks = f->n_acks;
+    s_result(f, "w1", f->assigns[1].attempt, "COMPLETE", 7);
+    assert_int_equal(coord_sched_request(f->sched, "w1", 2), 0);
+    s_flush(f);
+    assert_int_equal(f->n_acks, acks + 1);
+    assert_int_equal(coord_sched_stats(f->sched).duplicates, 1);
+    assert_int_equal(f->n_assigns, 3);          /* nothing handed out */
+    s_counts_are(f, "g", "CANCELLED", 1, 0, 0, 2, 0);
+
+    /* a running sweep cannot be resumed; a cancelled one can */
+    coord_sched_resume_t rs;
+    assert_int_equal(coord_sched_resume_sweep(f->sched, "nope", false, &rs), SW_EINVAL);
+    assert_int_equal(coord_sched_resume_sweep(f->sched, "g", false, &rs), 0);
+    s_flush(f);
+    assert_string_equal(rs.previous_state, "CANCELLED");
+    assert_string_equal(rs.state, "RUNNING");
+    assert_int_equal(rs.reopened, 0);           /* trials 1 and 2 had started */
+    assert_int_equal(s_events(f, "sweep resumed"), 1);
+    assert_int_equal(coord_sched_resume_sweep(f->sched, "g", false, &rs), SW_ESTATE);
+    assert_string_equal(rs.previous_state, "RUNNING");
+    /* w1's two free slots get the next never-started trials at once */
+    assert_int_equal(f->n_assigns, 5);
+    assert_int_equal(f->assigns[3].trial, 3);
+    assert_int_equal(f->assigns[4].trial, 4);
+    s_counts_are(f, "g", "RUNNING", 1, 2, 7, 2, 0);
+    /* the crossed result, sent again now: still discarded */
+    s_result(f, "w1", f->assigns[1].attempt, "COMPLETE", 7);
+    s_flush(f);
+    assert_int_equal(coord_sched_stats(f->sched).duplicates, 2);
+    s_complete_all(f, 3);
+    s_counts_are(f, "g", "COMPLETE", 10, 0, 0, 2, 0);
+    assert_int_equal(f->n_assigns, 12);
+
+    /* COMPLETE: only --retry-failed reopens it, for its cancelled trials */
+    assert_int_equal(coord_sched_resume_sweep(f->sched, "g", false, &rs), SW_ESTATE);
+    assert_string_equal(rs.previous_state, "COMPLETE");
+    assert_int_equal(coord_sched_request(f->sched, "w1", 2), 0);
+    assert_int_equal(coord_sched_resume_sweep(f->sched, "g", true, &rs), 0);
+    s_flush(f);
+    assert_int_equal(rs.reopened, 2);
+    assert_string_equal(rs.state, "RUNNING");
+    assert_int_equal(f->n_assigns, 14);
+    assert_int_equal(f->assigns[12].trial, 1);
+    assert_int_equal(f->assigns[13].trial, 2);
+    assert_string_equal(f->assigns[12].params, f->assigns[1].params);
+    assert_string_equal(f->assigns[13].params, f->assigns[2].params);
+    s_counts_are(f, "g", "RUNNING", 10, 2, 0, 0, 0);
+    s_complete_all(f, 12);
+    s_counts_are(f, "g", "COMPLETE", 12, 0, 0, 0, 0);
+
+    db_view_t v;
+    s_view(f, &v);
+    assert_int_equal(v.total, 14);              /* old attempts stay in the history */
+    assert_int_equal(v.complete, 12);
+    for (int t = 0; t < 12; t++) {
+        assert_string_equal(v.states[t], "COMPLETE");
+        assert_int_equal(v.per_fold[t][0], 1);  /* fold -1: exactly one COMPLETE */
+        assert_string_equal(v.error[t], "");
+    }
+    assert_true(fabs(v.value[1] - s_acc(f->assigns[1].params, -1)) < 1e-9);
+}
+
+/* A sweep that ended FAILED (every trial failed by the trainer: fail fast) is reopened
+ * in a later scheduler on the same store, as `sweepd resume --db --retry-failed` does:
+ * the same five trials run again with the same parameters, and the grid completes with
+ * every point COMPLETE once. A RUNNING or unknown sweep cannot be resumed. */
+static void test_resume_failed_after_restart(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("ff", 0, NULL, NULL));
+    s_hello(f, "w1", 1, NULL, 0);
+    for (int i = 0; i < 5; i++) {
+        s_fail(f, "w1", f->assigns[i].attempt, "exit status 1", "trainer");
+        assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+        s_flush(f);
+    }
+    s_counts_are(f, "ff", "FAILED", 0, 0, 0, 0, 5);
+    s_close(f);
+
+    s_open(f);
+    coord_sched_counts_t c;
+    assert_int_equal(coord_sched_counts(f->sched, "ff", &c), SW_EINVAL);   /* not served */
+    coord_sched_resume_t rs;
+    assert_int_equal(coord_sched_resume_sweep(f->sched, "ff", true, &rs), 0);
+    s_flush(f);
+    assert_string_equal(rs.previous_state, "FAILED");
+    assert_string_equal(rs.state, "RUNNING");
+    assert_int_equal(rs.reopened, 5);
+    s_counts_are(f, "ff", "RUNNING", 0, 0, 12, 0, 0);
+    cJSON *doc;
+    assert_null(s_reason(f, "ff", &doc));
+    cJSON_Delete(doc);
+    s_hello(f, "w1", 1, NULL, 0);
+    assert_int_equal(f->n_assigns, 6);
+    assert_int_equal(f->assigns[5].trial, 0);
+    assert_string_equal(f->assigns[5].params, f->assigns[0].params);
+    s_complete_all(f, 5);
+    s_counts_are(f, "ff", "COMPLETE", 12, 0, 0, 0, 0);
+    db_view_t v;
+    s_view(f, &v);
+    assert_int_equal(v.total, 17);
+    assert_int_equal(v.complete, 12);
+    for (int t = 0; t < 12; t++)
+        assert_int_equal(v.per_fold[t][0], 1);
+    assert_int_equal(s_events(f, "sweep resumed"), 1);
+}
+
+/* A cancelled sweep with folds: the running folds' attempts are all cancelled, the
+ * folds already COMPLETE are kept when --retry-failed reopens the trial, and only the
+ * missing folds run again. */
+static void test_cancel_keeps_complete_folds(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("cv", 3, "\"max_trials\": 1", NULL));
+    s_hello(f, "w1", 3, NULL, 0);
+    assert_int_equal(f->n_assigns, 3);
+    s_result(f, "w1", f->assigns[0].attempt, "COMPLETE", s_acc(f->assigns[0].params, 0));
+    s_flush(f);
+    coord_sched_cancel_t cc;
+    assert_int_equal(coord_sched_cancel_sweep(f->sched, "cv", NULL, &cc), 0);
+    s_flush(f);
+    assert_int_equal(cc.running, 1);
+    assert_int_equal(cc.attempts, 2);
+    assert_int_equal(f->n_cancels, 2);
+    s_counts_are(f, "cv", "CANCELLED", 0, 0, 0, 1, 0);
+    cJSON *doc;
+    assert_string_equal(s_reason(f, "cv", &doc), "cancelled: by the user");
+    cJSON_Delete(doc);
+    coord_sched_resume_t rs;
+    assert_int_equal(coord_sched_request(f->sched, "w1", 3), 0);
+    assert_int_equal(coord_sched_resume_sweep(f->sched, "cv", true, &rs), 0);
+    s_flush(f);
+    assert_int_equal(rs.reopened, 1);
+    assert_int_equal(f->n_assigns, 5);          /* folds 1 and 2 only */
+    assert_int_equal(f->assigns[3].fold, 1);
+    assert_int_equal(f->assigns[4].fold, 2);
+    s_complete_all(f, 3);
+    s_counts_are(f, "cv", "COMPLETE", 1, 0, 0, 0, 0);
+    db_view_t v;
+    s_view(f, &v);
+    for (int k = 1; k <= 3; k++)
+        assert_int_equal(v.per_fold[0][k], 1);
+    assert_true(fabs(v.value[0] - (s_acc(f->assigns[0].params, 0)
+                                   + s_acc(f->assigns[0].params, 1)
+                                   + s_acc(f->assigns[0].params, 2)) / 3) < 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -939,6 +1158,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreign_result_rejected, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_worker_cannot_run, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_assign_lost_in_reconnect, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_and_resume, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_failed_after_restart, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_keeps_complete_folds, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
