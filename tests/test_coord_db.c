@@ -461,6 +461,116 @@ static void test_disk_full(void **state)
     coord_db_destroy(&db);
 }
 
+static int s_count_attempt_rows(const coord_db_attempt_t *row, void *arg)
+{
+    (void)row;
+    (*(int *)arg)++;
+    return 0;
+}
+
+typedef struct {
+    char state[16];
+    char error[64];
+    char reason[64];
+    int64_t finished_unix_ms;
+    double value;
+    int folds_done;
+} reopen_view_t;
+
+static int s_reopen_trial(const coord_db_trial_t *row, void *arg)
+{
+    reopen_view_t *v = arg;
+    snprintf(v->state, sizeof v->state, "%s", row->state);
+    snprintf(v->error, sizeof v->error, "%s", row->error ? row->error : "(null)");
+    v->finished_unix_ms = row->finished_unix_ms;
+    v->value = row->value;
+    v->folds_done = row->folds_done;
+    return 0;
+}
+
+static int s_reopen_sweep(const coord_db_sweep_t *row, void *arg)
+{
+    reopen_view_t *v = arg;
+    snprintf(v->state, sizeof v->state, "%s", row->state);
+    snprintf(v->reason, sizeof v->reason, "%s", row->reason ? row->reason : "(null)");
+    v->finished_unix_ms = row->finished_unix_ms;
+    return 0;
+}
+
+/* The transitions of cancel and resume: a sweep CANCELLED and back to RUNNING (reason
+ * and finished time cleared), a CANCELLED trial back to PENDING (error, value and
+ * finished time NULL, folds_done kept), and the exactly-once index still refusing a
+ * second COMPLETE attempt of a fold of the reopened trial while its new attempt on
+ * another fold completes. */
+static void test_cancel_resume_transitions(void **state)
+{
+    fixture_t *f = *state;
+    int err = 0;
+    coord_db_t *db = coord_db_new(f->path, false, &err);
+    assert_non_null(db);
+    int64_t sweep = 0, trial = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    assert_int_equal(coord_db_sweep_insert(db, "s", "{}", 1000, &sweep), 0);
+    assert_int_equal(coord_db_trial_insert(db, sweep, 0, "{}", "RUNNING", 1001, &trial), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 0, "w1", 1002, &a0), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 1, "w1", 1002, &a1), 0);
+    coord_db_attempt_t done = {.id = a0, .state = "COMPLETE", .value = 0.5, .last_step = -1,
+                               .finished_unix_ms = 1003};
+    assert_int_equal(coord_db_attempt_update(db, &done), 0);
+    coord_db_attempt_t cancelled = {.id = a1, .state = "CANCELLED", .value = NAN,
+                                    .error = "cancelled: by the user", .kind = "cancelled",
+                                    .last_step = -1, .finished_unix_ms = 1004};
+    assert_int_equal(coord_db_attempt_update(db, &cancelled), 0);
+    coord_db_trial_t t = {.id = trial, .state = "CANCELLED", .value = NAN, .value_std = NAN,
+                          .folds_done = 1, .error = "cancelled: by the user",
+                          .started_unix_ms = 1001, .finished_unix_ms = 1004};
+    assert_int_equal(coord_db_trial_update(db, &t), 0);
+    assert_int_equal(coord_db_sweep_set_state(db, sweep, "CANCELLED", "cancelled: by the user",
+                                              1004), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+
+    reopen_view_t v;
+    assert_int_equal(coord_db_sweeps(db, "s", s_reopen_sweep, &v), 0);
+    assert_string_equal(v.state, "CANCELLED");
+    assert_string_equal(v.reason, "cancelled: by the user");
+    assert_int_equal(v.finished_unix_ms, 1004);
+
+    /* resume --retry-failed */
+    t = (coord_db_trial_t){.id = trial, .state = "PENDING", .value = NAN, .value_std = NAN,
+                           .folds_done = 1, .error = NULL, .started_unix_ms = 1001,
+                           .finished_unix_ms = 0};
+    assert_int_equal(coord_db_trial_update(db, &t), 0);
+    assert_int_equal(coord_db_sweep_set_state(db, sweep, "RUNNING", NULL, 0), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    assert_int_equal(coord_db_sweeps(db, "s", s_reopen_sweep, &v), 0);
+    assert_string_equal(v.state, "RUNNING");
+    assert_string_equal(v.reason, "(null)");
+    assert_int_equal(v.finished_unix_ms, 0);
+    assert_int_equal(coord_db_trials(db, sweep, s_reopen_trial, &v), 0);
+    assert_string_equal(v.state, "PENDING");
+    assert_string_equal(v.error, "(null)");
+    assert_int_equal(v.finished_unix_ms, 0);
+    assert_true(isnan(v.value));
+    assert_int_equal(v.folds_done, 1);
+
+    /* fold 0 is COMPLETE already: a new attempt there cannot complete it again */
+    assert_int_equal(coord_db_attempt_insert(db, trial, 0, "w2", 1005, &a2), 0);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 1, "w2", 1005, &a3), 0);
+    done.id = a2;
+    assert_int_equal(coord_db_attempt_update(db, &done), SW_ESTATE);
+    coord_db_rollback(db);
+    assert_int_equal(coord_db_attempt_insert(db, trial, 1, "w2", 1005, &a3), 0);
+    done.id = a3;
+    assert_int_equal(coord_db_attempt_update(db, &done), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    int n = 0;
+    assert_int_equal(coord_db_attempts(db, sweep, "COMPLETE", s_count_attempt_rows, &n), 0);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(coord_db_attempts(db, sweep, NULL, s_count_attempt_rows, &n), 0);
+    assert_int_equal(n, 3);                     /* the cancelled one stays in the history */
+    coord_db_destroy(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +583,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_writer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_open_errors_say_why, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_resume_transitions, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
