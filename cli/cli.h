@@ -32,6 +32,9 @@ cli_cmd_fn cli_cmd_predict;
 cli_cmd_fn cli_cmd_validate;
 cli_cmd_fn cli_cmd_check;
 cli_cmd_fn cli_cmd_keygen;
+cli_cmd_fn cli_cmd_submit;
+cli_cmd_fn cli_cmd_cancel;
+cli_cmd_fn cli_cmd_resume;
 
 /* Absolute path of the running sweepd binary (from /proc/self/exe), so a worker can
  * start `sweepd train` and `sweepd run` can start workers. Static buffer. */
@@ -70,5 +73,25 @@ zcert_t *cli_load_cert(const char *cmd, const char *option, const char *path, bo
  * INSECURE is logged as a notice. */
 int cli_check_endpoint(const char *cmd, const char *endpoint, bool bind, bool curve,
                        bool insecure, const char *fix);
+
+/* The client side of --connect for subcommand CMD (status, submit, cancel, resume):
+ * CURVE_SECRET (--curve-secret) and COORD_KEY (--coordinator-key) go together;
+ * ENDPOINT must pass cli_check_endpoint (plaintext to another host only with
+ * INSECURE). Loads the certificates into *CERT_OUT and *SERVER_OUT (caller owns;
+ * zcert_destroy; both NULL without CURVE). Returns 0, or CLI_EXIT_USAGE after printing
+ * why on stderr. */
+int cli_client_keys(const char *cmd, const char *endpoint, const char *curve_secret,
+                    const char *coord_key, bool insecure, zcert_t **cert_out,
+                    zcert_t **server_out);
+
+/* One request and its reply on the coordinator at ENDPOINT: a fresh DEALER (a CURVE
+ * client when CERT and SERVER are given), send *MSG_P (consumed: *MSG_P = NULL), wait
+ * at most TIMEOUT_MS (ms) for one answer. Returns the decoded reply (caller owns; it
+ * may be ERROR: the caller reads it), or NULL after printing "sweepd CMD: ..." on
+ * stderr: cannot connect or send, no answer in time (and why, when the socket monitor
+ * saw a failed CURVE handshake), or a malformed answer. */
+#include "proto/proto.h"
+proto_msg_t *cli_request(const char *cmd, const char *endpoint, proto_msg_t **msg_p,
+                         zcert_t *cert, zcert_t *server, int timeout_ms);
 
 #endif

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "common/sw_curve.h"
 #include "common/sw_log.h"
+#include "proto/proto.h"
 #include "worker/trn_fit.h"
 
 const char *cli_self_exe(void)
@@ -106,4 +107,109 @@ int cli_check_endpoint(const char *cmd, const char *endpoint, bool bind, bool cu
             "endpoint, or pass --insecure on a network you trust\n", cmd,
             bind ? "bind" : "connect to", endpoint, fix);
     return CLI_EXIT_USAGE;
+}
+
+int cli_client_keys(const char *cmd, const char *endpoint, const char *curve_secret,
+                    const char *coord_key, bool insecure, zcert_t **cert_out,
+                    zcert_t **server_out)
+{
+    *cert_out = *server_out = NULL;
+    if (!curve_secret != !coord_key) {
+        fprintf(stderr, "sweepd %s: --curve-secret and --coordinator-key go together: "
+                "give both (CURVE) or neither\n", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_check_endpoint(cmd, endpoint, false, curve_secret != NULL, insecure,
+                           "--curve-secret FILE and --coordinator-key FILE"))
+        return CLI_EXIT_USAGE;
+    if (curve_secret) {
+        *cert_out = cli_load_cert(cmd, "--curve-secret", curve_secret, true);
+        *server_out = *cert_out ? cli_load_cert(cmd, "--coordinator-key", coord_key, false)
+                                : NULL;
+        if (!*server_out) {
+            zcert_destroy(cert_out);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* After no answer: say why when the socket monitor MON saw a failed handshake. */
+static void s_explain(const char *cmd, zsock_t *mon, const char *endpoint)
+{
+    zmsg_t *ev;
+    while (mon && (ev = zmsg_recv_nowait(mon)) != NULL) {
+        zframe_t *head = zmsg_first(ev);
+        if (head && zframe_size(head) >= 6) {
+            uint16_t id;
+            uint32_t value;
+            memcpy(&id, zframe_data(head), 2);
+            memcpy(&value, zframe_data(head) + 2, 4);
+            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+                char why[256];
+                fprintf(stderr, "sweepd %s: CURVE handshake with %s failed: %s\n", cmd, endpoint,
+                        sw_curve_event_describe(id, value, false, why, sizeof why));
+                zmsg_destroy(&ev);
+                return;
+            }
+        }
+        zmsg_destroy(&ev);
+    }
+}
+
+proto_msg_t *cli_request(const char *cmd, const char *endpoint, proto_msg_t **msg_p,
+                         zcert_t *cert, zcert_t *server, int timeout_ms)
+{
+    zsys_handler_set(NULL);
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    if (!s) {
+        proto_msg_destroy(msg_p);
+        return NULL;
+    }
+    zsock_set_linger(s, 0);
+    if (cert && server) {
+        zcert_apply(cert, s);
+        zsock_set_curve_serverkey(s, zcert_public_txt(server));
+    }
+    static unsigned seq;
+    char name[64];
+    snprintf(name, sizeof name, "inproc://sweepd-client-monitor-%u", ++seq);
+    zsock_t *mon = NULL;
+    if (zmq_socket_monitor(zsock_resolve(s), name, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
+        mon = zsock_new(ZMQ_PAIR);
+        if (mon && zsock_connect(mon, "%s", name) != 0)
+            zsock_destroy(&mon);
+    }
+    zsock_set_rcvtimeo(s, timeout_ms);
+    zsock_set_sndtimeo(s, timeout_ms);
+    proto_msg_t *r = NULL;
+    if (zsock_connect(s, "%s", endpoint) < 0) {
+        fprintf(stderr, "sweepd %s: cannot connect to '%s'\n", cmd, endpoint);
+        proto_msg_destroy(msg_p);
+        goto done;
+    }
+    zmsg_t *m = proto_msg_encode(msg_p);
+    if (!m || zmsg_send(&m, s) < 0) {
+        zmsg_destroy(&m);
+        fprintf(stderr, "sweepd %s: cannot send to '%s'\n", cmd, endpoint);
+        goto done;
+    }
+    zmsg_t *reply = zmsg_recv(s);
+    if (!reply) {
+        fprintf(stderr, "sweepd %s: no answer from '%s' within %d ms\n", cmd, endpoint,
+                timeout_ms);
+        s_explain(cmd, mon, endpoint);
+        goto done;
+    }
+    char err[256];
+    r = proto_msg_decode(&reply, err, sizeof err);
+    if (!r)
+        fprintf(stderr, "sweepd %s: bad answer from '%s': %s\n", cmd, endpoint, err);
+done:
+    zsock_destroy(&s);
+    zsock_destroy(&mon);
+    return r;
 }

@@ -50,83 +50,18 @@ static void s_usage(FILE *out)
             "exit status: 0 ok, 1 database or coordinator unreachable, 2 usage or unknown sweep\n");
 }
 
-/* After no answer: say why when the socket monitor MON saw a failed handshake. */
-static void s_explain(zsock_t *mon, const char *endpoint)
-{
-    zmsg_t *ev;
-    while (mon && (ev = zmsg_recv_nowait(mon)) != NULL) {
-        zframe_t *head = zmsg_first(ev);
-        if (head && zframe_size(head) >= 6) {
-            uint16_t id;
-            uint32_t value;
-            memcpy(&id, zframe_data(head), 2);
-            memcpy(&value, zframe_data(head) + 2, 4);
-            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-                char why[256];
-                fprintf(stderr, "sweepd status: CURVE handshake with %s failed: %s\n", endpoint,
-                        sw_curve_event_describe(id, value, false, why, sizeof why));
-                zmsg_destroy(&ev);
-                return;
-            }
-        }
-        zmsg_destroy(&ev);
-    }
-}
-
-/* Ask ENDPOINT for its status document; caller owns. NULL with a message printed.
- * CERT and SERVER (both or neither): CURVE client keys and the coordinator's key. */
+/* Ask ENDPOINT for its status document; caller owns. NULL with a message printed. */
 static cJSON *s_ask(const char *endpoint, const char *sweep, zcert_t *cert, zcert_t *server)
 {
-    zsys_handler_set(NULL);
-    zsock_t *s = zsock_new(ZMQ_DEALER);
-    if (!s)
-        return NULL;
-    zsock_set_linger(s, 0);
-    if (cert && server) {
-        zcert_apply(cert, s);
-        zsock_set_curve_serverkey(s, zcert_public_txt(server));
-    }
-    static unsigned seq;
-    char name[64];
-    snprintf(name, sizeof name, "inproc://sweepd-status-monitor-%u", ++seq);
-    zsock_t *mon = NULL;
-    if (zmq_socket_monitor(zsock_resolve(s), name, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
-        mon = zsock_new(ZMQ_PAIR);
-        if (mon && zsock_connect(mon, "%s", name) != 0)
-            zsock_destroy(&mon);
-    }
-    zsock_set_rcvtimeo(s, S_CONNECT_TIMEOUT_MS);
-    zsock_set_sndtimeo(s, S_CONNECT_TIMEOUT_MS);
-    cJSON *doc = NULL;
-    if (zsock_connect(s, "%s", endpoint) < 0) {
-        fprintf(stderr, "sweepd status: cannot connect to '%s'\n", endpoint);
-        goto done;
-    }
     proto_msg_t *msg = proto_msg_new(PROTO_STATUS);
+    if (!msg)
+        return NULL;
     if (sweep)
         cJSON_AddStringToObject(proto_msg_body(msg), "sweep", sweep);
-    zmsg_t *m = proto_msg_encode(&msg);
-    if (!m || zmsg_send(&m, s) < 0) {
-        zmsg_destroy(&m);
-        fprintf(stderr, "sweepd status: cannot send to '%s'\n", endpoint);
-        goto done;
-    }
-    zmsg_t *reply = zmsg_recv(s);
-    if (!reply) {
-        fprintf(stderr, "sweepd status: no answer from '%s' within %d ms\n", endpoint,
-                S_CONNECT_TIMEOUT_MS);
-        s_explain(mon, endpoint);
-        goto done;
-    }
-    char err[256];
-    proto_msg_t *r = proto_msg_decode(&reply, err, sizeof err);
-    if (!r) {
-        fprintf(stderr, "sweepd status: bad answer from '%s': %s\n", endpoint, err);
-        goto done;
-    }
+    proto_msg_t *r = cli_request("status", endpoint, &msg, cert, server, S_CONNECT_TIMEOUT_MS);
+    if (!r)
+        return NULL;
+    cJSON *doc = NULL;
     if (proto_msg_cmd(r) == PROTO_STATUS_REPLY) {
         doc = cJSON_Duplicate(proto_msg_body(r), 1);
     } else {
@@ -134,9 +69,6 @@ static cJSON *s_ask(const char *endpoint, const char *sweep, zcert_t *cert, zcer
                 proto_msg_string(r, "reason", "?"));
     }
     proto_msg_destroy(&r);
-done:
-    zsock_destroy(&s);
-    zsock_destroy(&mon);
     return doc;
 }
 
@@ -314,23 +246,10 @@ int cli_cmd_status(int argc, char **argv)
             return CLI_EXIT_FAILURE;
         }
     } else {
-        if (!curve_secret != !coord_key) {
-            fprintf(stderr, "sweepd status: --curve-secret and --coordinator-key go together: "
-                    "give both (CURVE) or neither\n");
-            return CLI_EXIT_USAGE;
-        }
-        if (cli_check_endpoint("status", endpoint, false, curve_secret != NULL, insecure,
-                               "--curve-secret FILE and --coordinator-key FILE"))
-            return CLI_EXIT_USAGE;
         zcert_t *cert = NULL, *server = NULL;
-        if (curve_secret) {
-            cert = cli_load_cert("status", "--curve-secret", curve_secret, true);
-            server = cert ? cli_load_cert("status", "--coordinator-key", coord_key, false) : NULL;
-            if (!server) {
-                zcert_destroy(&cert);
-                return CLI_EXIT_USAGE;
-            }
-        }
+        if (cli_client_keys("status", endpoint, curve_secret, coord_key, insecure, &cert,
+                            &server))
+            return CLI_EXIT_USAGE;
         doc = s_ask(endpoint, sweep, cert, server);
         zcert_destroy(&cert);
         zcert_destroy(&server);

@@ -65,6 +65,7 @@ struct coord {
     int64_t rejected_unlogged;
     uint64_t reject_logged_ms;
     bool started, closing, failed, done_called, shutdown_sent;
+    bool draining;              /* coord_close is reading what the socket holds */
     coord_progress_cb *progress_cb;
     void *progress_arg;
     coord_done_cb *done_cb;
@@ -306,6 +307,162 @@ static bool s_key_check(coord_t *self, const char *id, const char *key, bool bin
     return true;
 }
 
+/* ---- sweep control: SUBMIT, CANCEL-SWEEP, RESUME-SWEEP ---- */
+
+/* Answer ROUTE with ERROR CODE, REASON and, when ERRS holds any, every one of them. */
+static void s_control_error(coord_t *self, zframe_t *route, const char *code,
+                            const char *reason, const sw_errs_t *errs)
+{
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "code", code);
+    cJSON_AddStringToObject(b, "reason", reason);
+    if (errs && errs->count) {
+        cJSON *arr = cJSON_AddArrayToObject(b, "errors");
+        for (size_t i = 0; i < errs->count; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(errs->items[i]));
+    }
+    sw_log_notice("request refused code=%s reason=\"%s\"", code, reason);
+    s_send_to(self, route, PROTO_ERROR, b);
+}
+
+typedef struct {
+    bool found;
+    char state[16];
+} s_row_state_t;
+
+static int s_row_state(const coord_db_sweep_t *row, void *arg)
+{
+    s_row_state_t *st = arg;
+    st->found = true;
+    snprintf(st->state, sizeof st->state, "%s", row->state);
+    return 0;
+}
+
+/* The state of sweep NAME, served or only stored; false when the store has none. */
+static bool s_sweep_state(coord_t *self, const char *name, char *state, size_t len)
+{
+    coord_sched_counts_t c;
+    if (coord_sched_counts(self->sched, name, &c) == 0) {
+        snprintf(state, len, "%s", c.state);
+        return true;
+    }
+    s_row_state_t st = {0};
+    if (coord_db_sweeps(self->db, name, s_row_state, &st) != 0 || !st.found)
+        return false;
+    snprintf(state, len, "%s", st.state);
+    return true;
+}
+
+/* A sweep runs again: the done callback may be due once more when it ends (not while
+ * closing, nor after SHUTDOWN went out). */
+static void s_rearm_done(coord_t *self)
+{
+    if (!self->draining && !self->shutdown_sent && !coord_sched_all_final(self->sched))
+        self->done_called = false;
+}
+
+static void s_submit(coord_t *self, zframe_t *route, proto_msg_t *msg)
+{
+    char reason[320];
+    sw_errs_t errs = {0};
+    char *text = cJSON_PrintUnformatted(proto_msg_item(msg, "spec"));
+    sw_spec_t *spec = text ? sw_spec_parse(text, strlen(text), NULL, &errs) : NULL;
+    free(text);
+    if (!spec) {
+        snprintf(reason, sizeof reason, "the spec is not valid (%zu error%s); nothing stored",
+                 errs.count, errs.count == 1 ? "" : "s");
+        s_control_error(self, route, "bad-spec", reason, &errs);
+        sw_errs_clear(&errs);
+        return;
+    }
+    char name[256];
+    snprintf(name, sizeof name, "%s", spec->name);
+    char state[16] = "";
+    bool known = s_sweep_state(self, name, state, sizeof state);
+    int rc = coord_add_sweep(self, &spec, &errs);
+    if (rc == SW_ECHANGED) {
+        snprintf(reason, sizeof reason, "sweep '%.200s' exists with a different spec (changed "
+                 "fields in errors); choose a new name for a different sweep", name);
+        s_control_error(self, route, "spec-changed", reason, &errs);
+    } else if (rc == SW_EINVAL) {
+        snprintf(reason, sizeof reason, "sweep '%.200s' refused", name);
+        s_control_error(self, route, "bad-spec", reason, &errs);
+    } else if (rc) {
+        snprintf(reason, sizeof reason, "sweep '%.200s' not stored: %s", name, sw_strerror(rc));
+        s_control_error(self, route, "internal", reason, NULL);
+    } else {
+        if (!s_sweep_state(self, name, state, sizeof state))
+            snprintf(state, sizeof state, "?");
+        sw_log_notice("sweep submitted sweep=%s resumed=%s state=%s", name,
+                      known ? "true" : "false", state);
+        s_rearm_done(self);
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "sweep", name);
+        cJSON_AddStringToObject(b, "state", state);
+        cJSON_AddBoolToObject(b, "resumed", known);
+        s_send_to(self, route, PROTO_SUBMIT_REPLY, b);
+    }
+    sw_errs_clear(&errs);
+}
+
+/* ERROR for SW_EINVAL / SW_ESTATE / other of a cancel or resume of NAME. */
+static void s_control_refused(coord_t *self, zframe_t *route, int rc, const char *what,
+                              const char *name, const char *state)
+{
+    char reason[400];
+    if (rc == SW_EINVAL) {
+        snprintf(reason, sizeof reason, "no sweep named '%.200s'", name);
+        s_control_error(self, route, "unknown-sweep", reason, NULL);
+    } else if (rc == SW_ESTATE) {
+        snprintf(reason, sizeof reason, "cannot %s sweep '%.200s': it is %s%s", what, name,
+                 state, !strcmp(what, "resume") && !strcmp(state, "COMPLETE")
+                 ? " (--retry-failed reopens its FAILED and CANCELLED trials, when it has any)"
+                 : "");
+        s_control_error(self, route, "bad-state", reason, NULL);
+    } else {
+        snprintf(reason, sizeof reason, "cannot %s sweep '%.200s': %s", what, name,
+                 sw_strerror(rc));
+        s_control_error(self, route, "internal", reason, NULL);
+    }
+}
+
+static void s_cancel_sweep(coord_t *self, zframe_t *route, proto_msg_t *msg)
+{
+    const char *name = proto_msg_string(msg, "sweep", "");
+    coord_sched_cancel_t out;
+    int rc = coord_cancel_sweep(self, name, proto_msg_string(msg, "reason", NULL), &out);
+    if (rc) {
+        s_control_refused(self, route, rc, "cancel", name, out.state);
+        return;
+    }
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "sweep", name);
+    cJSON_AddStringToObject(b, "state", "CANCELLED");
+    cJSON_AddNumberToObject(b, "pending", (double)out.pending);
+    cJSON_AddNumberToObject(b, "running", (double)out.running);
+    cJSON_AddNumberToObject(b, "attempts", (double)out.attempts);
+    cJSON_AddNumberToObject(b, "cancelled", (double)out.cancelled);
+    s_send_to(self, route, PROTO_CANCEL_SWEEP_REPLY, b);
+}
+
+static void s_resume_sweep(coord_t *self, zframe_t *route, proto_msg_t *msg)
+{
+    const char *name = proto_msg_string(msg, "sweep", "");
+    coord_sched_resume_t out;
+    int rc = coord_resume_sweep(self, name, cJSON_IsTrue(proto_msg_item(msg, "retry_failed")),
+                                &out);
+    if (rc) {
+        s_control_refused(self, route, rc, "resume", name, out.previous_state);
+        return;
+    }
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "sweep", name);
+    cJSON_AddStringToObject(b, "state", out.state);
+    cJSON_AddStringToObject(b, "previous_state", out.previous_state);
+    cJSON_AddNumberToObject(b, "reopened", (double)out.reopened);
+    s_send_to(self, route, PROTO_RESUME_SWEEP_REPLY, b);
+}
+
 static void s_handle(coord_t *self, zmsg_t *m)
 {
     zframe_t *route = zmsg_pop(m);
@@ -343,6 +500,23 @@ static void s_handle(coord_t *self, zmsg_t *m)
             cJSON_AddStringToObject(b, "reason", e == SW_EINVAL ? "no sweep of that name"
                                                                  : sw_strerror(e));
             s_send_to(self, route, PROTO_ERROR, b);
+        }
+        goto done;
+    }
+    if (cmd == PROTO_SUBMIT || cmd == PROTO_CANCEL_SWEEP || cmd == PROTO_RESUME_SWEEP) {
+        if (self->failed) {
+            s_control_error(self, route, "internal", "the coordinator stopped after a database "
+                            "failure", NULL);
+        } else {
+            /* commit what this batch decided so far: a refusal below then rolls back
+             * nothing but its own writes, and the reply leaves after its own commit */
+            s_end_turn(self);
+            if (cmd == PROTO_SUBMIT)
+                s_submit(self, route, msg);
+            else if (cmd == PROTO_CANCEL_SWEEP)
+                s_cancel_sweep(self, route, msg);
+            else
+                s_resume_sweep(self, route, msg);
         }
         goto done;
     }
@@ -671,6 +845,32 @@ int coord_add_sweep(coord_t *self, sw_spec_t **spec_p, sw_errs_t *errs)
     return self->failed ? SW_EDB : 0;
 }
 
+int coord_cancel_sweep(coord_t *self, const char *name, const char *reason,
+                       coord_sched_cancel_t *out)
+{
+    assert(self && name && out);
+    int rc = coord_sched_cancel_sweep(self->sched, name, reason, out);
+    if (rc == SW_EINVAL || rc == SW_ESTATE)
+        return rc;      /* nothing was written */
+    s_end_turn(self);
+    return self->failed ? SW_EDB : rc;
+}
+
+int coord_resume_sweep(coord_t *self, const char *name, bool retry_failed,
+                       coord_sched_resume_t *out)
+{
+    assert(self && name && out);
+    int rc = coord_sched_resume_sweep(self->sched, name, retry_failed, out);
+    if (rc == SW_EINVAL || rc == SW_ESTATE)
+        return rc;      /* nothing was written */
+    s_end_turn(self);
+    if (self->failed)
+        return SW_EDB;
+    if (!rc)
+        s_rearm_done(self);
+    return rc;
+}
+
 void coord_set_progress_cb(coord_t *self, coord_progress_cb *cb, void *arg)
 {
     assert(self);
@@ -765,6 +965,7 @@ void coord_close(coord_t *self, coord_close_cb *cb, void *arg)
          * lease spent. Nothing new is dispatched, and the done callback is not called
          * again from inside this call. */
         self->done_called = true;
+        self->draining = true;
         coord_sched_pause(self->sched);
         s_pump(self);
     }

@@ -5,7 +5,8 @@
  *  turn is one group commit: messages are handled, the store commits, and only then
  *  do ACKs and ASSIGNs leave. It also keeps the table of workers' routing ids, sends
  *  HEARTBEAT every heartbeat_ms, runs the scheduler's periodic work (lease expiry,
- *  timeouts, limits), answers STATUS with the status document, and rejects malformed
+ *  timeouts, limits), answers STATUS with the status document and the control requests
+ *  SUBMIT, CANCEL-SWEEP and RESUME-SWEEP (each committed before its reply), and rejects malformed
  *  frames (counted, logged rate-limited, answered with ERROR when addressable).
  *
  *  Embedding (what `sweepd coordinator` and `sweepd run` do):
@@ -106,6 +107,21 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err);
  * new, resumed, or refused. Returns 0; SW_ECHANGED with the changed JSON paths in
  * ERRS (nothing written); SW_EINVAL; SW_EDB. The change is committed before return. */
 int coord_add_sweep(coord_t *self, sw_spec_t **spec_p, sw_errs_t *errs);
+
+/* Cancel the RUNNING sweep NAME (coord_sched_cancel_sweep: its trials CANCELLED, its
+ * running attempts stopped through CANCEL to their workers) and commit; the CANCELs
+ * leave after the commit. Fills *OUT. Returns 0; SW_EINVAL (no such sweep), SW_ESTATE
+ * (not RUNNING; OUT->state says what it is): nothing written; SW_EDB (the coordinator
+ * stopped, see coord_failed). The same is answered to CANCEL-SWEEP. */
+int coord_cancel_sweep(coord_t *self, const char *name, const char *reason,
+                       coord_sched_cancel_t *out);
+
+/* Reopen sweep NAME (coord_sched_resume_sweep) and commit; its work is dispatched to
+ * connected workers at once. Returns 0; SW_EINVAL, SW_ESTATE (RUNNING, or COMPLETE
+ * without RETRY_FAILED or without FAILED/CANCELLED trials): nothing written; SW_EDB.
+ * The same is answered to RESUME-SWEEP. SUBMIT is answered through coord_add_sweep. */
+int coord_resume_sweep(coord_t *self, const char *name, bool retry_failed,
+                       coord_sched_resume_t *out);
 
 void coord_set_progress_cb(coord_t *self, coord_progress_cb *cb, void *arg);
 void coord_set_done_cb(coord_t *self, coord_done_cb *cb, void *arg);
