@@ -8,6 +8,9 @@
  *    - each (trial, fold) has at most one COMPLETE attempt; a COMPLETE trial has one
  *      for every fold and its value is their mean; folds_done matches;
  *    - a final trial has no RUNNING attempt and has finished_unix_ms set;
+ *    - a sweep that is not RUNNING (COMPLETE, FAILED, CANCELLED) has every trial final:
+ *      cancel ends every trial it does not finish, and resume reopens trials only
+ *      together with the sweep (a reopened trial is PENDING with no finished time);
  *    - a grid sweep never evaluates one configuration twice (params differ pairwise);
  *    - with --final: the sweep is final, every trial is final, nothing is RUNNING;
  *    - with --acked FILE (lines "ATTEMPT STATE", as workers log "result acknowledged"):
@@ -332,6 +335,9 @@ static int s_check_sweep(const coord_db_sweep_t *row, void *arg)
         if (c->final && !final)
             s_problem(r, "%s: trial %lld is %s, not final", row->name, (long long)t->number,
                       t->state);
+        else if (!final && strcmp(row->state, "RUNNING"))
+            s_problem(r, "%s: the sweep is %s but trial %lld is %s", row->name, row->state,
+                      (long long)t->number, t->state);
         if (c->final && t->running)
             s_problem(r, "%s: trial %lld has a RUNNING attempt", row->name,
                       (long long)t->number);
@@ -360,7 +366,8 @@ static void s_usage(FILE *out)
             "Check a trial database: SQLite's integrity_check, then sweepd's invariants per\n"
             "sweep: trial numbers without gaps or repeats, at most one COMPLETE attempt per\n"
             "trial and fold, COMPLETE trials complete in every fold with the mean as value,\n"
-            "no RUNNING attempt of a final trial, no grid point evaluated twice.\n\n"
+            "no RUNNING attempt of a final trial, no trial left open in a sweep that is not\n"
+            "RUNNING, no grid point evaluated twice.\n\n"
             "  --db FILE      the database (opened read-only; fine while a coordinator runs)\n"
             "  --final        also require every sweep and trial to be final, nothing RUNNING\n"
             "  --acked FILE   lines 'ATTEMPT STATE' of results workers saw acknowledged\n"
