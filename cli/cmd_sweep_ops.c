@@ -272,14 +272,7 @@ static int s_db_op(s_op_t op, const char *sweep, const ops_opts_t *o)
         status = CLI_EXIT_FAILURE;
     } else if (op == S_OP_CANCEL) {
         if (o->json) {
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddStringToObject(j, "sweep", sweep);
-            cJSON_AddStringToObject(j, "state", "CANCELLED");
-            cJSON_AddNumberToObject(j, "pending", (double)cc.pending);
-            cJSON_AddNumberToObject(j, "running", (double)cc.running);
-            cJSON_AddNumberToObject(j, "attempts", (double)cc.attempts);
-            cJSON_AddNumberToObject(j, "cancelled", (double)cc.cancelled);
-            s_print_doc(j);
+            s_print_doc(coord_sched_cancel_doc(sweep, &cc));
         } else
             printf("sweep %s cancelled: %lld pending and %lld running trials cancelled "
                    "(%lld attempts stopped), %lld CANCELLED in all\n", sweep,
@@ -287,12 +280,7 @@ static int s_db_op(s_op_t op, const char *sweep, const ops_opts_t *o)
                    (long long)cc.cancelled);
     } else {
         if (o->json) {
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddStringToObject(j, "sweep", sweep);
-            cJSON_AddStringToObject(j, "state", rs.state);
-            cJSON_AddStringToObject(j, "previous_state", rs.previous_state);
-            cJSON_AddNumberToObject(j, "reopened", (double)rs.reopened);
-            s_print_doc(j);
+            s_print_doc(coord_sched_resume_doc(sweep, &rs));
         } else
             printf("sweep %s resumed: %s -> %s, %lld trials reopened; the next 'sweepd run' "
                    "or 'sweepd coordinator' on %s serves it\n", sweep, rs.previous_state,

@@ -435,14 +435,7 @@ static void s_cancel_sweep(coord_t *self, zframe_t *route, proto_msg_t *msg)
         s_control_refused(self, route, rc, "cancel", name, out.state);
         return;
     }
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "sweep", name);
-    cJSON_AddStringToObject(b, "state", "CANCELLED");
-    cJSON_AddNumberToObject(b, "pending", (double)out.pending);
-    cJSON_AddNumberToObject(b, "running", (double)out.running);
-    cJSON_AddNumberToObject(b, "attempts", (double)out.attempts);
-    cJSON_AddNumberToObject(b, "cancelled", (double)out.cancelled);
-    s_send_to(self, route, PROTO_CANCEL_SWEEP_REPLY, b);
+    s_send_to(self, route, PROTO_CANCEL_SWEEP_REPLY, coord_sched_cancel_doc(name, &out));
 }
 
 static void s_resume_sweep(coord_t *self, zframe_t *route, proto_msg_t *msg)
@@ -455,12 +448,7 @@ static void s_resume_sweep(coord_t *self, zframe_t *route, proto_msg_t *msg)
         s_control_refused(self, route, rc, "resume", name, out.previous_state);
         return;
     }
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "sweep", name);
-    cJSON_AddStringToObject(b, "state", out.state);
-    cJSON_AddStringToObject(b, "previous_state", out.previous_state);
-    cJSON_AddNumberToObject(b, "reopened", (double)out.reopened);
-    s_send_to(self, route, PROTO_RESUME_SWEEP_REPLY, b);
+    s_send_to(self, route, PROTO_RESUME_SWEEP_REPLY, coord_sched_resume_doc(name, &out));
 }
 
 static void s_handle(coord_t *self, zmsg_t *m)

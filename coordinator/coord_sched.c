@@ -2558,3 +2558,31 @@ cJSON *coord_sched_status(coord_sched_t *self, const char *sweep, int *err)
     cJSON_AddNumberToObject(c, "lost", (double)self->stats.lost);
     return doc;
 }
+
+cJSON *coord_sched_cancel_doc(const char *sweep, const coord_sched_cancel_t *c)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j || !cJSON_AddStringToObject(j, "sweep", sweep)
+        || !cJSON_AddStringToObject(j, "state", "CANCELLED")
+        || !cJSON_AddNumberToObject(j, "pending", (double)c->pending)
+        || !cJSON_AddNumberToObject(j, "running", (double)c->running)
+        || !cJSON_AddNumberToObject(j, "attempts", (double)c->attempts)
+        || !cJSON_AddNumberToObject(j, "cancelled", (double)c->cancelled)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+cJSON *coord_sched_resume_doc(const char *sweep, const coord_sched_resume_t *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j || !cJSON_AddStringToObject(j, "sweep", sweep)
+        || !cJSON_AddStringToObject(j, "state", r->state)
+        || !cJSON_AddStringToObject(j, "previous_state", r->previous_state)
+        || !cJSON_AddNumberToObject(j, "reopened", (double)r->reopened)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}

@@ -138,6 +138,11 @@ typedef struct {
 int coord_sched_cancel_sweep(coord_sched_t *self, const char *name, const char *reason,
                              coord_sched_cancel_t *out);
 
+/* The document that reports what coord_sched_cancel_sweep() did to sweep SWEEP: {sweep,
+ * state: "CANCELLED", pending, running, attempts, cancelled} (the CANCEL-SWEEP-REPLY
+ * body and `sweepd cancel --json`). Returns a new object (caller owns), NULL on OOM. */
+cJSON *coord_sched_cancel_doc(const char *sweep, const coord_sched_cancel_t *c);
+
 /* What coord_sched_resume_sweep() did. */
 typedef struct {
     char previous_state[16];/* the sweep's state before the call ("" when none) */
@@ -145,6 +150,11 @@ typedef struct {
                                left to do */
     int64_t reopened;       /* trials made PENDING again */
 } coord_sched_resume_t;
+
+/* The document that reports what coord_sched_resume_sweep() did to sweep SWEEP:
+ * {sweep, state, previous_state, reopened} (the RESUME-SWEEP-REPLY body and `sweepd
+ * resume --json`). Returns a new object (caller owns), NULL on OOM. */
+cJSON *coord_sched_resume_doc(const char *sweep, const coord_sched_resume_t *r);
 
 /* Reopen sweep NAME, CANCELLED or FAILED (or COMPLETE, with RETRY_FAILED, when it holds
  * FAILED or CANCELLED trials): the sweep is RUNNING again (finished time cleared,
