@@ -172,8 +172,9 @@ static void s_submit_usage(FILE *out)
             "once. SPEC is validated here first: every error is printed with its JSON path\n"
             "and nothing is sent. A sweep whose name the coordinator's database holds is\n"
             "resumed when its spec is the same (limits may change) and refused, naming the\n"
-            "fields that changed, when it differs. A finished sweep stays finished unless\n"
-            "its limits changed: 'sweepd resume' reopens it.\n\n"
+            "fields that changed, when it differs. A finished sweep whose limits changed\n"
+            "(say limits.max_trials raised) is reopened; otherwise it stays finished\n"
+            "('sweepd resume' reopens a FAILED or CANCELLED one).\n\n"
             S_KEYS_USAGE
             "  --json               print the coordinator's reply as JSON\n\n"
             "exit status: 0 served, 1 coordinator unreachable or failed, 2 usage, invalid\n"
@@ -208,11 +209,13 @@ int cli_cmd_submit(int argc, char **argv)
     } else {
         const char *state = proto_msg_string(r, "state", "?");
         bool resumed = cJSON_IsTrue(proto_msg_item(r, "resumed"));
-        printf("sweep %s %s: %s\n", proto_msg_string(r, "sweep", "?"),
-               resumed ? "resumed (same spec)" : "submitted", state);
-        if (strcmp(state, "RUNNING"))
-            printf("it is finished; 'sweepd resume %s' reopens it\n",
-                   proto_msg_string(r, "sweep", "?"));
+        const char *name = proto_msg_string(r, "sweep", "?");
+        printf("sweep %s %s: %s\n", name, resumed ? "resumed" : "submitted", state);
+        if (!strcmp(state, "COMPLETE"))
+            printf("it is finished: raise its limits (limits.max_trials, limits.max_time_s) "
+                   "and submit it again to go on\n");
+        else if (strcmp(state, "RUNNING"))
+            printf("it is finished: 'sweepd resume %s' reopens it\n", name);
     }
     proto_msg_destroy(&r);
     return status;

@@ -381,8 +381,8 @@ static void s_submit(coord_t *self, zframe_t *route, proto_msg_t *msg)
     bool known = s_sweep_state(self, name, state, sizeof state);
     int rc = coord_add_sweep(self, &spec, &errs);
     if (rc == SW_ECHANGED) {
-        snprintf(reason, sizeof reason, "sweep '%.200s' exists with a different spec (changed "
-                 "fields in errors); choose a new name for a different sweep", name);
+        snprintf(reason, sizeof reason, "sweep '%.200s' exists with a different spec (the "
+                 "changed fields follow); choose a new name for a different sweep", name);
         s_control_error(self, route, "spec-changed", reason, &errs);
     } else if (rc == SW_EINVAL) {
         snprintf(reason, sizeof reason, "sweep '%.200s' refused", name);

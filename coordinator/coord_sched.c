@@ -1228,6 +1228,30 @@ static int s_copy_sweep_row(const coord_db_sweep_t *row, void *arg)
     return 0;
 }
 
+/* Take the finished sweep SW out of the served list and free it, keeping its spec in
+ * *SPEC_P. Workers' refusals of it move to REPLACEMENT later (s_refusals_move). */
+static void s_sweep_unlink(coord_sched_t *self, sweep_t *sw, sw_spec_t **spec_p)
+{
+    for (size_t i = 0; i < self->n_sweeps; i++)
+        if (self->sweeps[i] == sw) {
+            memmove(&self->sweeps[i], &self->sweeps[i + 1],
+                    (self->n_sweeps - i - 1) * sizeof *self->sweeps);
+            self->n_sweeps--;
+            break;
+        }
+    *spec_p = sw->spec;
+    sw->spec = NULL;
+    s_sweep_free(sw);
+}
+
+static void s_refusals_move(coord_sched_t *self, const sweep_t *from, sweep_t *to)
+{
+    for (size_t i = 0; i < self->n_workers; i++)
+        for (size_t k = 0; k < self->workers[i]->n_refused; k++)
+            if (self->workers[i]->refused[k] == from)
+                self->workers[i]->refused[k] = to;
+}
+
 int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *errs)
 {
     assert(self && spec_p && *spec_p && errs);
@@ -1303,6 +1327,29 @@ int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *er
         s_event(self, live, "limits changed", "sweep=%s", spec->name);
     } else {
         sw_log_notice("sweep resumed sweep=%s", spec->name);
+    }
+    if (live && limits_changed && live->state != S_RUNNING) {
+        /* A finished sweep whose limits changed is reopened and rebuilt from the
+         * store, as a restart would; s_sweep_check ends it again at once if the new
+         * limits are reached too. Nothing of a finished sweep runs. */
+        int64_t served = live->served_ms;
+        sw_spec_t *old_spec = NULL;
+        s_db(self, coord_db_sweep_set_state(self->db, id, "RUNNING", NULL, 0));
+        s_event(self, live, "sweep reopened", "sweep=%s", spec->name);
+        s_sweep_unlink(self, live, &old_spec);
+        sw_spec_destroy(&old_spec);
+        if (self->err) {
+            rc = self->err;
+            goto done;
+        }
+        rc = s_sweep_load(self, id, &spec, served, S_RUNNING);
+        if (!rc) {
+            sweep_t *sw = self->sweeps[self->n_sweeps - 1];
+            s_refusals_move(self, live, sw);
+            s_notify(self, sw);
+            s_sweep_check(self, sw);
+        }
+        goto done;
     }
     if (live) {
         if (limits_changed) {
@@ -1415,30 +1462,6 @@ static int s_collect_reopen(const coord_db_trial_t *row, void *arg)
     }
     c->items[c->n++] = (reopen_t){row->id, row->folds_done, row->started_unix_ms};
     return 0;
-}
-
-/* Take the finished sweep SW out of the served list and free it, keeping its spec in
- * *SPEC_P. Workers' refusals of it move to REPLACEMENT later (s_refusals_move). */
-static void s_sweep_unlink(coord_sched_t *self, sweep_t *sw, sw_spec_t **spec_p)
-{
-    for (size_t i = 0; i < self->n_sweeps; i++)
-        if (self->sweeps[i] == sw) {
-            memmove(&self->sweeps[i], &self->sweeps[i + 1],
-                    (self->n_sweeps - i - 1) * sizeof *self->sweeps);
-            self->n_sweeps--;
-            break;
-        }
-    *spec_p = sw->spec;
-    sw->spec = NULL;
-    s_sweep_free(sw);
-}
-
-static void s_refusals_move(coord_sched_t *self, const sweep_t *from, sweep_t *to)
-{
-    for (size_t i = 0; i < self->n_workers; i++)
-        for (size_t k = 0; k < self->workers[i]->n_refused; k++)
-            if (self->workers[i]->refused[k] == from)
-                self->workers[i]->refused[k] = to;
 }
 
 int coord_sched_resume_sweep(coord_sched_t *self, const char *name, bool retry_failed,

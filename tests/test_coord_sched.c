@@ -949,6 +949,38 @@ static void s_complete_all(fx_t *f, int from)
     }
 }
 
+/* A sweep that finished at max_trials, still loaded in the scheduler, is reopened
+ * when the same spec comes again with max_trials raised: 3 more trials are handed out
+ * at once (numbers 3-5), and it ends COMPLETE with 6. The same spec again, finished,
+ * stays finished. */
+static void test_raised_limit_reopens(void **state)
+{
+    fx_t *f = *state;
+    s_add(f, s_spec("rl", 0, "\"max_trials\": 3", NULL));
+    s_hello(f, "w1", 1, NULL, 0);
+    s_complete_all(f, 0);
+    assert_int_equal(f->n_assigns, 3);
+    assert_true(coord_sched_all_final(f->sched));
+    s_add(f, s_spec("rl", 0, "\"max_trials\": 3", NULL));
+    assert_int_equal(f->n_assigns, 3);              /* unchanged: stays finished */
+    assert_true(coord_sched_all_final(f->sched));
+    s_add(f, s_spec("rl", 0, "\"max_trials\": 6", NULL));
+    assert_false(coord_sched_all_final(f->sched));
+    assert_int_equal(coord_sched_request(f->sched, "w1", 1), 0);
+    s_flush(f);
+    assert_int_equal(f->n_assigns, 4);
+    assert_int_equal(f->assigns[3].trial, 3);
+    s_complete_all(f, 3);
+    assert_int_equal(f->n_assigns, 6);
+    assert_int_equal(f->assigns[5].trial, 5);
+    assert_true(coord_sched_all_final(f->sched));
+    coord_sched_counts_t c;
+    assert_int_equal(coord_sched_counts(f->sched, "rl", &c), 0);
+    assert_int_equal(c.complete, 6);
+    assert_int_equal(c.planned, 6);
+    assert_string_equal(c.state, "COMPLETE");
+}
+
 /* Cancel a running sweep: exact counts per state before and after, CANCEL for the
  * running attempt, a result crossing the cancel acknowledged and discarded (also after
  * a resume reopened its trial), nothing handed out while cancelled; resume continues
@@ -1153,6 +1185,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trainer_failure, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_nan_never_best, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_spec_change_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_raised_limit_reopens, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lost_once_wording, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_fail_fast, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_result_rejected, s_setup, s_teardown),
