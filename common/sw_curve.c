@@ -213,7 +213,8 @@ const char *sw_curve_event_describe(int event, uint32_t value, bool server, char
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         snprintf(buf, len, server ? "handshake failed without detail (%s)"
                                   : "the coordinator closed the connection during the "
-                                    "handshake (%s): wrong --coordinator-key?",
+                                    "handshake (%s): the two sides' keys disagree (a wrong "
+                                    "--coordinator-key, or CURVE on one side only)",
                  value ? strerror((int)value) : "no error code");
         break;
     default:

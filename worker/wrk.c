@@ -58,7 +58,7 @@ struct wrk {
     bool curve;                 /* the three keys below are set */
     char curve_public[SW_CURVE_KEY_TXT_LEN + 1], curve_secret[SW_CURVE_KEY_TXT_LEN + 1];
     char coordinator_key[SW_CURVE_KEY_TXT_LEN + 1];
-    sw_curve_monitor_t *monitor;    /* of the current socket, with CURVE only */
+    sw_curve_monitor_t *monitor;    /* of the current socket's handshakes */
     uv_timer_t resend;          /* re-sends unacknowledged results */
     s_attempt_t *attempts;
     int running;
@@ -635,7 +635,8 @@ static void s_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
             wrk_link_set_heartbeat(self->link, (uint64_t)hb);
         bool again = self->welcomed;
         self->welcomed = true;
-        sw_log_notice("welcomed by coordinator %s heartbeat_ms=%lld lease_ms=%llu",
+        sw_log_notice("welcomed by the coordinator at %s coordinator_id=%s heartbeat_ms=%lld "
+                      "lease_ms=%llu", self->endpoint,
                       proto_msg_string(msg, "coordinator_id", "-"), (long long)hb,
                       (unsigned long long)self->lease_ms);
         for (a = self->attempts; a; a = a->next)
@@ -711,16 +712,17 @@ static void s_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
 }
 
 /* Each new socket: CURVE client keys, and a monitor for its handshakes (the previous
- * socket is gone: its monitor goes too). */
+ * socket is gone: its monitor goes too). Plaintext sockets are monitored too, so that
+ * a worker without keys facing a CURVE coordinator says why it gets nothing. */
 static int s_socket_cb(wrk_link_t *link, zsock_t *sock, void *arg)
 {
     (void)link;
     wrk_t *self = arg;
-    if (!self->curve)
-        return 0;
-    zsock_set_curve_publickey(sock, self->curve_public);
-    zsock_set_curve_secretkey(sock, self->curve_secret);
-    zsock_set_curve_serverkey(sock, self->coordinator_key);
+    if (self->curve) {
+        zsock_set_curve_publickey(sock, self->curve_public);
+        zsock_set_curve_secretkey(sock, self->curve_secret);
+        zsock_set_curve_serverkey(sock, self->coordinator_key);
+    }
     sw_curve_monitor_close(&self->monitor);
     self->monitor = sw_curve_monitor_new(self->loop, sock, false, self->endpoint);
     return 0;

@@ -44,6 +44,7 @@ struct wrk_link {
     uint64_t rejected;              /* malformed messages received */
     sw_rng_t rng;                   /* jitter */
     bool started, closing, draining, drain_again;
+    bool heard;                     /* a valid message came on the current socket */
     int open_handles;
     wrk_link_closed_fn *closed_fn;
 };
@@ -183,6 +184,7 @@ static int s_connect(wrk_link_t *self)
     self->sock = sock;
     self->poll = poll;
     self->liveness = self->cfg.liveness;
+    self->heard = false;
     sw_log_info("connected to coordinator endpoint=%s reconnects=%llu", self->endpoint,
                 (unsigned long long)self->reconnects);
     if (self->cfg.connect_fn)
@@ -214,8 +216,14 @@ static void s_tick_cb(uv_timer_t *timer)
         /* Paranoid Pirate: the coordinator is silent; drop the socket, back off. */
         uint64_t half = self->backoff_ms / 2;
         uint64_t delay = half + sw_rng_below(&self->rng, self->backoff_ms - half + 1);
-        sw_log_warn("coordinator silent for %d heartbeats, reconnecting endpoint=%s delay_ms=%llu",
-                    self->cfg.liveness, self->endpoint, (unsigned long long)delay);
+        if (self->heard)
+            sw_log_warn("coordinator silent for %d heartbeats, reconnecting endpoint=%s "
+                        "delay_ms=%llu", self->cfg.liveness, self->endpoint,
+                        (unsigned long long)delay);
+        else
+            sw_log_warn("no answer from a coordinator at %s in %d heartbeats (none listening, "
+                        "or a refused handshake: see the lines above), reconnecting delay_ms=%llu",
+                        self->endpoint, self->cfg.liveness, (unsigned long long)delay);
         s_disconnect(self);
         uv_timer_start(&self->reconnect, s_reconnect_cb, delay, 0);
         if (self->backoff_ms < self->cfg.reconnect_max_ms) {
@@ -297,6 +305,7 @@ static void s_dispatch(wrk_link_t *self, zmsg_t *zmsg)
     }
     /* Every valid message proves the coordinator alive (MDP: any command counts). */
     self->liveness = self->cfg.liveness;
+    self->heard = true;
     self->backoff_ms = self->cfg.reconnect_min_ms;
     if (sw_log_level() >= SW_LOG_DEBUG) {
         char *text = proto_msg_describe(msg);
