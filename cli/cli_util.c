@@ -138,6 +138,7 @@ int cli_client_keys(const char *cmd, const char *endpoint, const char *curve_sec
 static void s_explain(const char *cmd, zsock_t *mon, const char *endpoint)
 {
     zmsg_t *ev;
+    bool connected = false;
     while (mon && (ev = zmsg_recv_nowait(mon)) != NULL) {
         zframe_t *head = zmsg_first(ev);
         if (head && zframe_size(head) >= 6) {
@@ -153,9 +154,13 @@ static void s_explain(const char *cmd, zsock_t *mon, const char *endpoint)
                 zmsg_destroy(&ev);
                 return;
             }
+            connected |= id == ZMQ_EVENT_CONNECTED;
         }
         zmsg_destroy(&ev);
     }
+    if (mon && !connected)
+        fprintf(stderr, "sweepd %s: no connection to %s was made: is a coordinator listening "
+                "there?\n", cmd, endpoint);
 }
 
 proto_msg_t *cli_request(const char *cmd, const char *endpoint, proto_msg_t **msg_p,
@@ -178,7 +183,7 @@ proto_msg_t *cli_request(const char *cmd, const char *endpoint, proto_msg_t **ms
     zsock_t *mon = NULL;
     if (zmq_socket_monitor(zsock_resolve(s), name, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_CONNECTED) == 0) {
         mon = zsock_new(ZMQ_PAIR);
         if (mon && zsock_connect(mon, "%s", name) != 0)
             zsock_destroy(&mon);

@@ -39,7 +39,8 @@ static void s_usage(FILE *out)
     for (size_t i = 0; i < sizeof s_cmds / sizeof s_cmds[0]; i++)
         fprintf(out, "  %-12s %s\n", s_cmds[i].name, s_cmds[i].summary);
     fprintf(out, "\n'sweepd COMMAND --help' describes each command.\n"
-                 "exit status: 0 success, 1 runtime failure, 2 usage error or bad input\n");
+                 "exit status: 0 success, 1 runtime failure, 2 usage error or bad input,\n"
+                 "130 'sweepd run' interrupted (run it again to resume)\n");
 }
 
 int main(int argc, char **argv)
