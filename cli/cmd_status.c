@@ -187,9 +187,14 @@ static void s_print_human(const cJSON *doc)
         }
     }
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "coordinator");
-    if (c)
-        printf("coordinator  results %.0f  duplicates %.0f  rejected_messages %.0f\n",
+    if (c) {
+        printf("coordinator  results %.0f  duplicates %.0f  rejected_messages %.0f",
                s_num(c, "results"), s_num(c, "duplicates"), s_num(c, "rejected_messages"));
+        if (cJSON_GetObjectItemCaseSensitive(c, "security"))
+            printf("  security %s  refused_handshakes %.0f", s_str(c, "security"),
+                   s_num(c, "refused_handshakes"));
+        printf("\n");
+    }
 }
 
 int cli_cmd_status(int argc, char **argv)

@@ -277,15 +277,15 @@ static int s_db_op(s_op_t op, const char *sweep, const ops_opts_t *o)
         if (o->json) {
             s_print_doc(coord_sched_cancel_doc(sweep, &cc));
         } else
-            printf("sweep %s cancelled: %lld pending and %lld running trials cancelled "
-                   "(%lld attempts stopped), %lld CANCELLED in all\n", sweep,
+            printf("sweep %s cancelled: trials cancelled: pending %lld, running %lld "
+                   "(attempts stopped: %lld); CANCELLED in all: %lld\n", sweep,
                    (long long)cc.pending, (long long)cc.running, (long long)cc.attempts,
                    (long long)cc.cancelled);
     } else {
         if (o->json) {
             s_print_doc(coord_sched_resume_doc(sweep, &rs));
         } else
-            printf("sweep %s resumed: %s -> %s, %lld trials reopened; the next 'sweepd run' "
+            printf("sweep %s resumed: %s -> %s, trials reopened: %lld; the next 'sweepd run' "
                    "or 'sweepd coordinator' on %s serves it\n", sweep, rs.previous_state,
                    rs.state, (long long)rs.reopened, o->db_path);
     }
@@ -340,8 +340,8 @@ int cli_cmd_cancel(int argc, char **argv)
     } else if (o.json) {
         s_print_json(r);
     } else {
-        printf("sweep %s cancelled: %lld pending and %lld running trials cancelled "
-               "(%lld attempts stopped), %lld CANCELLED in all\n", sweep,
+        printf("sweep %s cancelled: trials cancelled: pending %lld, running %lld "
+               "(attempts stopped: %lld); CANCELLED in all: %lld\n", sweep,
                (long long)proto_msg_int(r, "pending", 0), (long long)proto_msg_int(r, "running", 0),
                (long long)proto_msg_int(r, "attempts", 0),
                (long long)proto_msg_int(r, "cancelled", 0));
@@ -398,7 +398,7 @@ int cli_cmd_resume(int argc, char **argv)
     } else if (o.json) {
         s_print_json(r);
     } else {
-        printf("sweep %s resumed: %s -> %s, %lld trials reopened\n", sweep,
+        printf("sweep %s resumed: %s -> %s, trials reopened: %lld\n", sweep,
                proto_msg_string(r, "previous_state", "?"), proto_msg_string(r, "state", "?"),
                (long long)proto_msg_int(r, "reopened", 0));
     }
