@@ -182,8 +182,13 @@ static void s_print_human(const cJSON *doc)
         cJSON_ArrayForEach(it, events) {
             if (i++ < from)
                 continue;
-            printf("  %8.1f s ago  %-26s %s\n", s_num(it, "age_ms") / 1000.0, s_str(it, "kind"),
-                   s_str(it, "detail"));
+            /* name the sweep unless the detail already does */
+            const char *ev_sweep = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "sweep"));
+            const char *detail = s_str(it, "detail");
+            bool named = ev_sweep && !strstr(detail, "sweep=");
+            printf("  %8.1f s ago  %-26s %s%s%s%s\n", s_num(it, "age_ms") / 1000.0,
+                   s_str(it, "kind"), named ? "sweep=" : "", named ? ev_sweep : "",
+                   named && *detail ? " " : "", detail);
         }
     }
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "coordinator");

@@ -2452,7 +2452,15 @@ typedef struct {
     cJSON *list;            /* the most recent events */
     int64_t now_unix_ms;
     int64_t sweep_id;       /* 0: every sweep */
+    cJSON *names;           /* sweep id (decimal text) -> sweep name */
 } status_events_t;
+
+static int s_sweep_name_of(const coord_db_sweep_t *row, void *arg)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)row->id);
+    return cJSON_AddStringToObject(arg, id, row->name) ? 0 : 1;
+}
 
 static int s_sweep_id_of(const coord_db_sweep_t *row, void *arg)
 {
@@ -2477,6 +2485,13 @@ static int s_list_event(const coord_db_event_t *row, void *arg)
     int64_t age = ev->now_unix_ms - row->unix_ms;
     cJSON_AddNumberToObject(e, "age_ms", (double)(age > 0 ? age : 0));
     cJSON_AddStringToObject(e, "kind", row->kind);
+    if (row->sweep_id) {
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)row->sweep_id);
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev->names, id));
+        if (name)
+            cJSON_AddStringToObject(e, "sweep", name);
+    }
     cJSON_AddStringToObject(e, "detail", row->detail ? row->detail : "");
     cJSON_AddItemToArray(ev->list, e);
     return 0;
@@ -2501,12 +2516,16 @@ cJSON *coord_sched_status_db(coord_db_t *db, const char *sweep, int64_t now_unix
     if (!rc && coord_db_workers(db, s_status_worker, &ws))
         rc = SW_EDB;
     status_events_t ev = {db, cJSON_AddObjectToObject(doc, "event_counts"),
-                          cJSON_AddArrayToObject(doc, "events"), now_unix_ms, 0};
+                          cJSON_AddArrayToObject(doc, "events"), now_unix_ms, 0,
+                          cJSON_CreateObject()};
+    if (!rc && (!ev.names || coord_db_sweeps(db, NULL, s_sweep_name_of, ev.names)))
+        rc = SW_EDB;
     if (!rc && sweep)
         rc = coord_db_sweeps(db, sweep, s_sweep_id_of, &ev.sweep_id) < 0 ? SW_EDB : 0;
     if (!rc && (coord_db_events(db, 0, NULL, s_count_event, &ev)
                 || coord_db_events_recent(db, ev.sweep_id, S_STATUS_EVENTS, s_list_event, &ev)))
         rc = SW_EDB;
+    cJSON_Delete(ev.names);
     if (!rc && sweep && !all.matched)
         rc = SW_EINVAL;
     if (rc) {

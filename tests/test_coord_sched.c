@@ -979,6 +979,23 @@ static void test_raised_limit_reopens(void **state)
     assert_int_equal(c.complete, 6);
     assert_int_equal(c.planned, 6);
     assert_string_equal(c.state, "COMPLETE");
+    /* the status document names each event's sweep: finished, reopened, finished */
+    int err = 0;
+    cJSON *doc = coord_sched_status_db(f->db, "rl", 0, &err);
+    assert_non_null(doc);
+    int finished = 0, reopened = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "events")) {
+        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
+        if (!strcmp(kind, "sweep finished") || !strcmp(kind, "sweep reopened")) {
+            assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "sweep")), "rl");
+            finished += !strcmp(kind, "sweep finished");
+            reopened += !strcmp(kind, "sweep reopened");
+        }
+    }
+    assert_int_equal(finished, 2);
+    assert_int_equal(reopened, 1);
+    cJSON_Delete(doc);
 }
 
 /* Cancel a running sweep: exact counts per state before and after, CANCEL for the
