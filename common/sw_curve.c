@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/sw_log.h"
@@ -144,12 +145,25 @@ zcert_t *sw_curve_cert_load(const char *path, bool need_secret, char *err, size_
         s_err(err, errlen, "cannot read certificate '%s': %s", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        s_err(err, errlen, "cannot read certificate '%s': %s", path,
+              "it is a directory, not a NAME.key file");
+        return NULL;
+    }
     /* read and parse it here rather than with zcert_load, which leaks on a syntax
      * error and silently prefers PATH_secret when that file exists */
     char *text = calloc(1, S_CERT_MAX + 1);
     size_t n = text ? fread(text, 1, S_CERT_MAX + 1, f) : 0;
     bool too_big = n > S_CERT_MAX;
     fclose(f);
+    if (too_big) {
+        free(text);
+        s_err(err, errlen, "'%s' is not a CURVE certificate (%s)", path,
+              "it is larger than 65536 bytes; a certificate is under 1 KiB");
+        return NULL;
+    }
     zconfig_t *root = text && !too_big && n > 0 ? zconfig_str_load(text) : NULL;
     free(text);
     const char *pub = root ? zconfig_get(root, "curve/public-key", NULL) : NULL;
@@ -173,6 +187,15 @@ zcert_t *sw_curve_cert_load(const char *path, bool need_secret, char *err, size_
     uint8_t pub_bin[32], sec_bin[32];
     zmq_z85_decode(pub_bin, pub);
     zmq_z85_decode(sec_bin, sec);
+    char derived[SW_CURVE_KEY_TXT_LEN + 1];
+    if (need_secret && (zmq_curve_public(derived, sec) != 0 || strcmp(derived, pub) != 0)) {
+        /* an edited or mixed file: the peers would hold a key this process cannot use */
+        zconfig_destroy(&root);
+        s_err(err, errlen, "'%s' is not a usable key pair (%s)", path,
+              "its secret key does not belong to its public key; make a new pair with "
+              "'sweepd keygen NAME'");
+        return NULL;
+    }
     zcert_t *cert = zcert_new_from(pub_bin, sec_bin);
     zconfig_destroy(&root);
     if (!cert)

@@ -52,8 +52,9 @@ sw_curve_scope_t sw_curve_endpoint_scope(const char *endpoint);
  * secret key. Returns the certificate (caller owns; zcert_destroy) or NULL with a
  * one-line reason naming PATH in ERR (ERRLEN bytes, always terminated; ERR may be
  * NULL): the file is missing or unreadable (with strerror), holds no valid 40-character
- * Z85 public key, or (NEED_SECRET) holds no secret key, e.g. NAME.key given where
- * NAME.key_secret is wanted. The file is parsed as zconfig text (at most 64 KiB);
+ * Z85 public key, is a directory or larger than 64 KiB, or (NEED_SECRET) holds no
+ * secret key, e.g. NAME.key given where NAME.key_secret is wanted, or a secret key
+ * that does not belong to its public key (zmq_curve_public). The file is parsed as zconfig text (at most 64 KiB);
  * PATH alone is read (unlike zcert_load, which prefers PATH + "_secret"). */
 zcert_t *sw_curve_cert_load(const char *path, bool need_secret, char *err, size_t errlen);
 

@@ -93,6 +93,29 @@ static void test_cert_load(void **state)
     assert_non_null(strstr(err, "is not a CURVE certificate"));
     free(junk);
     free(shortkey);
+
+    /* a directory, and a file over the 64 KiB limit, are named as such */
+    assert_null(sw_curve_cert_load(dir, false, err, sizeof err));
+    assert_non_null(strstr(err, "is a directory"));
+    char *huge = calloc(1, 70000);
+    assert_non_null(huge);
+    memset(huge, '#', 69999);
+    char *big = test_write_file(dir, "big.key", huge);
+    assert_null(sw_curve_cert_load(big, false, err, sizeof err));
+    assert_non_null(strstr(err, "larger than 65536 bytes"));
+    free(big);
+    free(huge);
+
+    /* a secret file whose public key is another key's: refused, not used */
+    zcert_t *other = zcert_new();
+    char text[512];
+    snprintf(text, sizeof text, "curve\n    public-key = \"%s\"\n    secret-key = \"%s\"\n",
+             zcert_public_txt(other), zcert_secret_txt(made));
+    char *mixed = test_write_file(dir, "mixed.key_secret", text);
+    assert_null(sw_curve_cert_load(mixed, true, err, sizeof err));
+    assert_non_null(strstr(err, "secret key does not belong to its public key"));
+    free(mixed);
+    zcert_destroy(&other);
     zcert_destroy(&made);
     test_rmtree(dir);
     free(dir);
