@@ -40,8 +40,8 @@ static bool s_valid_name(const char *name)
 {
     if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
         return false;
-    for (const char *c = name; *c; c++)
-        if (*c == '/' || *c < ' ')
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c == '/' || *c == '"' || *c < ' ' || *c == 0x7f)
             return false;
     return true;
 }
@@ -73,7 +73,8 @@ int cli_cmd_keygen(int argc, char **argv)
     }
     const char *name = argv[optind];
     if (!s_valid_name(name)) {
-        fprintf(stderr, "sweepd keygen: '%s' is not a valid NAME (no '/', not empty)\n", name);
+        fprintf(stderr, "sweepd keygen: '%s' is not a valid NAME (not empty, not '.' or '..', "
+                "no '/', no double quote, no control character)\n", name);
         return CLI_EXIT_USAGE;
     }
     char pub[4096], sec[4096 + 8];

@@ -34,6 +34,17 @@ cmp -s "$K/wok.key_secret" "$T/wok.before" || fail "the refused keygen changed w
 cmp -s "$T/other.pub" "$T/other2.pub" && fail "keygen --force did not make a new key"
 pass "keygen refuses to overwrite (exit 2, file unchanged); --force replaces"
 
+# a NAME the certificate's quoted name field cannot hold: refused before anything is
+# written (such a file could not be loaded, and spoils the allow directory it goes to)
+"$SWEEPD" keygen 'we"ird' --dir "$T/odd" > /dev/null 2> "$T/keygen.err"; rc=$?
+[ $rc -eq 2 ] || fail "keygen of a NAME with a double quote exited $rc, want 2"
+grep -q "double quote" "$T/keygen.err" || fail "no clear message: $(cat "$T/keygen.err")"
+[ -e "$T/odd/we\"ird.key_secret" ] && fail "keygen wrote an unloadable certificate"
+"$SWEEPD" keygen "$(printf 'n\303\251-1.x')" --dir "$T/odd" > /dev/null 2> "$T/keygen.err" \
+    || fail "keygen refused a UTF-8 NAME: $(cat "$T/keygen.err")"
+[ -e "$T/odd/$(printf 'n\303\251-1.x').key_secret" ] || fail "no UTF-8-named key written"
+pass "keygen refuses a NAME with a double quote (exit 2), writes nothing; takes a UTF-8 NAME"
+
 cat > "$T/spec.json" <<JSON
 {
   "name": "curve-grid",
