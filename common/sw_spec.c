@@ -1413,7 +1413,7 @@ sw_spec_t *sw_spec_parse(const char *text, size_t len, const char *origin, sw_er
             }
             if (finite && all_usable && full > SW_SPEC_GRID_MAX) {
                 if (full == INT64_MAX)
-                    s_err(&c, "parameters", "the grid has more than 9223372036854775806 points (at most %d)",
+                    s_err(&c, "parameters", "the grid has more than 2^63 points (at most %d)",
                           SW_SPEC_GRID_MAX);
                 else
                     s_err(&c, "parameters", "the grid has %lld points (at most %d)", (long long)full,

@@ -250,6 +250,10 @@ static const s_case_t s_cases[] = {
      "'a':{'type':'int','low':0,'high':99},'b':{'type':'int','low':0,'high':99},"
      "'c':{'type':'int','low':0,'high':99},'d':{'type':'int','low':0,'high':99}",
      "", NULL, "parameters: the grid has 100000000 points (at most 10000000)"},
+    {"grid",
+     "'a':{'type':'int','low':0,'high':999999999},'b':{'type':'int','low':0,'high':999999999},"
+     "'c':{'type':'int','low':0,'high':999999999}",
+     "", NULL, "parameters: the grid has more than 2^63 points (at most 10000000)"},
     /* conditions */
     {"random", "'m':{'type':'float','low':0,'high':1,'when':{'opt':'sgd'}}", "", NULL,
      "parameters.m.when.opt: unknown parameter 'opt'"},
