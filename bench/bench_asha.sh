@@ -10,7 +10,7 @@
 # The random sampler draws trial n from its own stream (seed, n), so both runs
 # train the same 81 configurations. Printed for each: wall time, the best
 # validation accuracy of a COMPLETE trial, and the epochs trained (the sum over
-# attempts of the last step each reached); then the ratios and the acceptance
+# attempts of the last step each reached); then the ratios and the target
 # (ASHA's best within 1 accuracy point of the full budget's, with at most 35% of
 # its epochs). Also printed: what the pruner module decides when the full run's
 # recorded learning curves are replayed through it in the order they were stored
@@ -85,7 +85,7 @@ gap = (bf - ba) * 100
 print(f"  ASHA / full: epochs {ratio:.1%}, wall {wa / wf:.1%}; best {gap:+.2f} accuracy points "
       f"below the full budget's (epochs from {how})")
 ok_acc, ok_ep = gap <= 1.0, ratio <= 0.35
-print(f"  acceptance: best within 1 point: {'yes' if ok_acc else 'no'}; "
+print(f"  target: best within 1 point: {'yes' if ok_acc else 'no'}; "
       f"<= 35% of the epochs: {'yes' if ok_ep else 'no'}")
 if sa.get("PRUNED", 0) == 0:
     print("  note: the ASHA run pruned no trial: the scheduler does not call the pruner yet")

@@ -90,4 +90,4 @@ fi
 
 echo
 echo "-- ASHA beside the full budget on the same 81 configurations (bench/bench_asha.sh)"
-sh bench/bench_asha.sh "$build" | sed 's/^/  /' || echo "  (the ASHA acceptance above did not hold)"
+sh bench/bench_asha.sh "$build" | sed 's/^/  /' || echo "  (the ASHA target above was not met)"
