@@ -96,6 +96,18 @@ static int s_num(const cJSON *it, const char *path, double lo, bool lo_open, dou
     return 0;
 }
 
+/* A seed: an integer >= 0 into *OUT; 0, or 1 after one "PATH: ..." message. */
+static int s_seed(const cJSON *it, const char *path, uint64_t *out, sw_errs_t *errs)
+{
+    double v;
+    if (!s_integral(it, &v) || v < 0) {
+        sw_errs_add(errs, "%s: must be an integer >= 0", path);
+        return 1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
 static int s_bool(const cJSON *it, const char *path, bool *out, sw_errs_t *errs)
 {
     if (!cJSON_IsBool(it)) {
@@ -520,15 +532,8 @@ static int s_set(trn_config_t *cfg, s_pending_t *pd, const char *key, const cJSO
     }
     if (strcmp(key, "test_split") == 0)
         return s_num(it, path, 0.0, false, 1.0, true, &cfg->test_split, errs);
-    if (strcmp(key, "test_seed") == 0) {
-        double v;
-        if (!s_integral(it, &v) || v < 0) {
-            sw_errs_add(errs, "%s: must be an integer >= 0", path);
-            return 1;
-        }
-        cfg->test_seed = (uint64_t)v;
-        return 0;
-    }
+    if (strcmp(key, "test_seed") == 0)
+        return s_seed(it, path, &cfg->test_seed, errs);
     if (strcmp(key, "test_stratified") == 0) {
         pd->test_strat_set = true;
         return s_bool(it, path, &cfg->test_stratified, errs);
@@ -577,15 +582,8 @@ static int s_set(trn_config_t *cfg, s_pending_t *pd, const char *key, const cJSO
         return s_bool(it, path, &cfg->standardize, errs);
     if (strcmp(key, "early_stopping") == 0)
         return s_early_stopping(cfg, it, path, errs);
-    if (strcmp(key, "seed") == 0) {
-        double v;
-        if (!s_integral(it, &v) || v < 0) {
-            sw_errs_add(errs, "%s: must be an integer >= 0", path);
-            return 1;
-        }
-        cfg->seed = (uint64_t)v;
-        return 0;
-    }
+    if (strcmp(key, "seed") == 0)
+        return s_seed(it, path, &cfg->seed, errs);
     sw_errs_add(errs, "%s: unknown setting", path);
     return 1;
 }

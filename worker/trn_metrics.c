@@ -17,6 +17,7 @@
 #include <cJSON.h>
 
 #include "common/sw_err.h"
+#include "worker/trn_mlp.h"
 
 void trn_metrics_set(trn_metrics_t *m, const char *name, double value)
 {
@@ -199,14 +200,8 @@ int trn_metrics_score(trn_metrics_t *m, const char *prefix, bool regression, int
     }
     long *pred_n = tp + k, *true_n = tp + 2 * k;
     for (int r = 0; r < n; r++) {
-        const double *o = out + (size_t)r * (size_t)k, *t = y + (size_t)r * (size_t)k;
-        int ao = 0, at = 0;
-        for (int c = 1; c < k; c++) {
-            if (o[c] > o[ao])
-                ao = c;
-            if (t[c] > t[at])
-                at = c;
-        }
+        const double *o = out + (size_t)r * (size_t)k;
+        int ao = trn_argmax(o, k), at = trn_argmax(y + (size_t)r * (size_t)k, k);
         correct += ao == at;
         tp[ao] += ao == at;
         pred_n[ao]++;

@@ -406,6 +406,15 @@ double trn_mlp_loss_sum(const trn_mlp_t *mlp, const double *out, const double *y
     return NAN;
 }
 
+int trn_argmax(const double *v, int k)
+{
+    int best = 0;
+    for (int c = 1; c < k; c++)
+        if (v[c] > v[best])
+            best = c;
+    return best;
+}
+
 int trn_mlp_correct(const trn_mlp_t *mlp, const double *out, const double *y, int n)
 {
     int k = mlp->layers[mlp->n_layers - 1].n_out;
@@ -415,17 +424,9 @@ int trn_mlp_correct(const trn_mlp_t *mlp, const double *out, const double *y, in
             correct += (out[r] > 0.5 ? 1.0 : 0.0) == y[r];
         return correct;
     }
-    for (int r = 0; r < n; r++) {
-        const double *o = out + (size_t)r * (size_t)k, *t = y + (size_t)r * (size_t)k;
-        int ao = 0, at = 0;
-        for (int c = 1; c < k; c++) {
-            if (o[c] > o[ao])
-                ao = c;
-            if (t[c] > t[at])
-                at = c;
-        }
-        correct += ao == at;
-    }
+    for (int r = 0; r < n; r++)
+        correct += trn_argmax(out + (size_t)r * (size_t)k, k)
+                   == trn_argmax(y + (size_t)r * (size_t)k, k);
     return correct;
 }
 

@@ -167,6 +167,10 @@ const double *trn_mlp_forward_train(trn_mlp_t *mlp, const double *x, int n, sw_r
  * BCE 0/1, for CCE one-hot). Divide by N for the batch loss. */
 double trn_mlp_loss_sum(const trn_mlp_t *mlp, const double *out, const double *y, int n);
 
+/* Index of the largest of the K values V (K >= 1; the first on ties), as Keras'
+ * categorical_accuracy and a predicted class read a row of K outputs. Pure. */
+int trn_argmax(const double *v, int k);
+
 /* Number of the N rows that OUT classifies correctly against Y: for one output, Keras'
  * binary_accuracy (p > 0.5 equals y); for several, categorical_accuracy (argmax of OUT
  * equals argmax of Y, first maximum wins). */

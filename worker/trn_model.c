@@ -506,11 +506,7 @@ int trn_model_predict_csv(trn_model_t *model, const char *path, int header, char
             if (proba)
                 fprintf(out, ",%.17g", p[0]);
         } else {
-            int best = 0;
-            for (int c = 1; c < k; c++)
-                if (p[c] > p[best])
-                    best = c;
-            fputs(model->classes[best], out);
+            fputs(model->classes[trn_argmax(p, k)], out);
             if (proba)
                 for (int c = 0; c < k; c++)
                     fprintf(out, ",%.17g", p[c]);
