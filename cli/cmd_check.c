@@ -34,6 +34,7 @@
 #include "cli/cli.h"
 #include "common/sw_err.h"
 #include "common/sw_spec.h"
+#include "common/sw_mem.h"
 #include "coordinator/coord_db.h"
 
 #define S_MAX_SHOWN 50          /* problems printed in full; the rest are counted */
@@ -85,14 +86,8 @@ static bool s_final(const char *state)
 static int s_collect_trial(const coord_db_trial_t *row, void *arg)
 {
     trials_t *ts = arg;
-    if (ts->n == ts->cap) {
-        size_t cap = ts->cap ? ts->cap * 2 : 256;
-        trial_t *p = realloc(ts->items, cap * sizeof *p);
-        if (!p)
-            return SW_ENOMEM;
-        ts->items = p;
-        ts->cap = cap;
-    }
+    if (sw_grow((void **)&ts->items, &ts->cap, ts->n + 1, sizeof *ts->items, 256))
+        return SW_ENOMEM;
     trial_t *t = &ts->items[ts->n++];
     memset(t, 0, sizeof *t);
     t->id = row->id;

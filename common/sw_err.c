@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sw_mem.h"
+
 const char *sw_strerror(int code)
 {
     switch (code) {
@@ -30,14 +32,8 @@ const char *sw_strerror(int code)
 
 int sw_errs_add(sw_errs_t *errs, const char *fmt, ...)
 {
-    if (errs->count == errs->cap) {
-        size_t cap = errs->cap ? errs->cap * 2 : 8;
-        char **items = realloc(errs->items, cap * sizeof *items);
-        if (!items)
-            return SW_ENOMEM;
-        errs->items = items;
-        errs->cap = cap;
-    }
+    if (sw_grow((void **)&errs->items, &errs->cap, errs->count + 1, sizeof *errs->items, 8))
+        return SW_ENOMEM;
     va_list ap;
     va_start(ap, fmt);
     char *msg = NULL;

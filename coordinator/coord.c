@@ -29,6 +29,7 @@
 #include "common/sw_clock.h"
 #include "common/sw_curve.h"
 #include "common/sw_log.h"
+#include "common/sw_mem.h"
 #include "coordinator/coord_db.h"
 #include "proto/proto.h"
 
@@ -111,14 +112,9 @@ static int s_route_set(coord_t *self, const char *worker_id, zframe_t *frame)
         s_route_drop(self, r);
     while ((r = s_route_by_worker(self, worker_id)) != NULL)
         s_route_drop(self, r);
-    if (self->n_routes == self->cap_routes) {
-        size_t cap = self->cap_routes ? self->cap_routes * 2 : 16;
-        route_t *p = realloc(self->routes, cap * sizeof *p);
-        if (!p)
-            return SW_ENOMEM;
-        self->routes = p;
-        self->cap_routes = cap;
-    }
+    if (sw_grow((void **)&self->routes, &self->cap_routes, self->n_routes + 1,
+                sizeof *self->routes, 16))
+        return SW_ENOMEM;
     self->routes[self->n_routes++] = (route_t){strdup(worker_id), zframe_dup(frame)};
     return 0;
 }

@@ -9,6 +9,7 @@
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
+#include "common/sw_mem.h"
 #include "coordinator/coord_pruner.h"
 
 #include <assert.h>
@@ -187,14 +188,8 @@ static int s_record(s_series_t *s, int64_t step, double key)
         s->pt[at].key = key;
         return 0;
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        s_pt_t *p = realloc(s->pt, cap * sizeof *p);
-        if (!p)
-            return SW_ENOMEM;
-        s->pt = p;
-        s->cap = cap;
-    }
+    if (sw_grow((void **)&s->pt, &s->cap, s->n + 1, sizeof *s->pt, 16))
+        return SW_ENOMEM;
     size_t i = s->n;
     while (i > 0 && s->pt[i - 1].step > step) {
         s->pt[i] = s->pt[i - 1];
@@ -289,14 +284,8 @@ static bool s_asha_prune(coord_pruner_t *self, int bracket, int64_t step, double
             continue;
         me->rungs |= (uint64_t)1 << k;
         s_vec_t *rv = &self->rung[bracket][k];
-        if (rv->n == rv->cap) {
-            size_t cap = rv->cap ? 2 * rv->cap : 64;
-            double *nv = realloc(rv->v, cap * sizeof *nv);
-            if (!nv)
-                return false;
-            rv->v = nv;
-            rv->cap = cap;
-        }
+        if (sw_grow((void **)&rv->v, &rv->cap, rv->n + 1, sizeof *rv->v, 64))
+            return false;
         rv->v[rv->n++] = key;
         if (key == INFINITY) {
             prune = true;

@@ -26,6 +26,7 @@
 
 #include "common/sw_clock.h"
 #include "common/sw_log.h"
+#include "common/sw_mem.h"
 #include "coordinator/coord_pruner.h"
 #include "coordinator/coord_sampler.h"
 
@@ -168,21 +169,6 @@ static int64_t s_unix(void)
     return sw_clock_unix_ms();
 }
 
-static int s_grow(void **items, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 8;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*items, n * size);
-    if (!p)
-        return SW_ENOMEM;
-    *items = p;
-    *cap = n;
-    return 0;
-}
-
 /* Remember the first store error of the turn; flush reports it. */
 static int s_db(coord_sched_t *self, int rc)
 {
@@ -206,8 +192,8 @@ static void s_event(coord_sched_t *self, sweep_t *sw, const char *kind, const ch
 
 static cJSON *s_out(coord_sched_t *self, const char *worker_id, proto_cmd_t cmd)
 {
-    if (!worker_id || s_grow((void **)&self->out, &self->cap_out, self->n_out + 1,
-                             sizeof *self->out))
+    if (!worker_id || sw_grow((void **)&self->out, &self->cap_out, self->n_out + 1,
+                              sizeof *self->out, 8))
         return NULL;
     cJSON *body = cJSON_CreateObject();
     char *id = strdup(worker_id);
@@ -227,7 +213,7 @@ static bool s_queue_push(queue_t *q, trial_t *t, int fold)
         q->len -= q->head;
         q->head = 0;
     }
-    if (s_grow((void **)&q->items, &q->cap, q->len + 1, sizeof *q->items))
+    if (sw_grow((void **)&q->items, &q->cap, q->len + 1, sizeof *q->items, 8))
         return false;
     q->items[q->len++] = (unit_t){t, fold};
     return true;
@@ -648,8 +634,8 @@ static void s_trial_view(const sweep_t *sw, trial_t *t)
 
 static int s_sweep_add_trial(sweep_t *sw, trial_t *t)
 {
-    if (s_grow((void **)&sw->trials, &sw->cap_trials, (size_t)sw->n_trials + 1,
-               sizeof *sw->trials))
+    if (sw_grow((void **)&sw->trials, &sw->cap_trials, (size_t)sw->n_trials + 1,
+                sizeof *sw->trials, 8))
         return SW_ENOMEM;
     sw->trials[sw->n_trials++] = t;
     return 0;
@@ -791,8 +777,8 @@ static void s_assign(coord_sched_t *self, worker_t *w, sweep_t *sw, unit_t u)
 {
     trial_t *t = u.trial;
     attempt_t *a = calloc(1, sizeof *a);
-    if (!a || s_grow((void **)&self->running, &self->cap_running, self->n_running + 1,
-                     sizeof *self->running)) {
+    if (!a || sw_grow((void **)&self->running, &self->cap_running, self->n_running + 1,
+                      sizeof *self->running, 8)) {
         free(a);
         self->err = SW_ENOMEM;
         return;
@@ -959,8 +945,8 @@ static int s_load_attempt(const coord_db_attempt_t *row, void *arg)
         }
         coord_sched_t *self = ctx->self;
         attempt_t *a = calloc(1, sizeof *a);
-        if (!a || s_grow((void **)&self->running, &self->cap_running, self->n_running + 1,
-                         sizeof *self->running)) {
+        if (!a || sw_grow((void **)&self->running, &self->cap_running, self->n_running + 1,
+                          sizeof *self->running, 8)) {
             free(a);
             ctx->rc = SW_ENOMEM;
             return 1;
@@ -1066,8 +1052,8 @@ static int s_sweep_load(coord_sched_t *self, int64_t id, sw_spec_t **spec_p,
         s_sweep_free(sw);
         return ctx.rc ? ctx.rc : SW_EDB;
     }
-    if (s_grow((void **)&self->sweeps, &self->cap_sweeps, self->n_sweeps + 1,
-               sizeof *self->sweeps)) {
+    if (sw_grow((void **)&self->sweeps, &self->cap_sweeps, self->n_sweeps + 1,
+                sizeof *self->sweeps, 8)) {
         s_sweep_free(sw);
         return SW_ENOMEM;
     }
@@ -1456,7 +1442,7 @@ static int s_collect_reopen(const coord_db_trial_t *row, void *arg)
     bool cancelled = !strcmp(row->state, "CANCELLED");
     if (!(c->retry_failed ? failed || cancelled : cancelled && row->started_unix_ms == 0))
         return 0;
-    if (s_grow((void **)&c->items, &c->cap, c->n + 1, sizeof *c->items)) {
+    if (sw_grow((void **)&c->items, &c->cap, c->n + 1, sizeof *c->items, 8)) {
         c->rc = SW_ENOMEM;
         return 1;
     }
@@ -1640,8 +1626,8 @@ int coord_sched_hello(coord_sched_t *self, const char *worker_id, const char *ho
     assert(self && worker_id);
     worker_t *w = s_worker_find(self, worker_id);
     if (!w) {
-        if (s_grow((void **)&self->workers, &self->cap_workers, self->n_workers + 1,
-                   sizeof *self->workers))
+        if (sw_grow((void **)&self->workers, &self->cap_workers, self->n_workers + 1,
+                    sizeof *self->workers, 8))
             return SW_ENOMEM;
         w = calloc(1, sizeof *w);
         if (!w || !(w->id = strdup(worker_id))) {
