@@ -79,3 +79,13 @@ char *sw_errs_join(const sw_errs_t *errs, const char *sep)
     *p = '\0';
     return out;
 }
+
+void sw_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

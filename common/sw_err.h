@@ -36,6 +36,11 @@ typedef struct {
     size_t cap;         /* allocated slots */
 } sw_errs_t;
 
+/* Format one message into ERR (ERRLEN bytes, always terminated, truncated when
+ * longer), as vsnprintf; nothing when ERR is NULL or ERRLEN is 0. For functions that
+ * report their one failure through a caller's buffer. */
+void sw_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Append a formatted message; returns 0 or SW_ENOMEM. */
 int sw_errs_add(sw_errs_t *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -30,19 +30,6 @@ trn_csv_opts_t trn_csv_opts_default(void)
     return o;
 }
 
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Trim spaces and one pair of surrounding double quotes from the cell [*B, *E). */
 static void s_trim(char **b, char **e)
 {
@@ -184,7 +171,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     size_t len = 0;
     char *buf = sw_file_read(path, 0, &len, code);
     if (!buf) {
-        s_err(err, errlen, "%s: cannot read: %s", path, sw_strerror(*code));
+        sw_errf(err, errlen, "%s: cannot read: %s", path, sw_strerror(*code));
         return NULL;
     }
 
@@ -228,7 +215,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         }
     }
     if (n_lines == 0) {
-        s_err(err, errlen, "%s: no data rows", path);
+        sw_errf(err, errlen, "%s: no data rows", path);
         *code = SW_EDATA;
         goto fail;
     }
@@ -271,8 +258,8 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
                 goto nomem;
     }
     if (n_cols < 2) {
-        s_err(err, errlen, "%s: row %d: %d column, expected at least 2 (features and a target)",
-              path, lineno[0], n_cols);
+        sw_errf(err, errlen, "%s: row %d: %d column, expected at least 2 (features and a target)",
+                path, lineno[0], n_cols);
         *code = SW_EDATA;
         goto fail;
     }
@@ -283,8 +270,8 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         target = -1;
     } else if (opts->target_name) {
         if (!names) {
-            s_err(err, errlen, "%s: target '%s' is a column name but the file has no header",
-                  path, opts->target_name);
+            sw_errf(err, errlen, "%s: target '%s' is a column name but the file has no header",
+                    path, opts->target_name);
             *code = SW_EDATA;
             goto fail;
         }
@@ -292,15 +279,15 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
             if (strcmp(names[c], opts->target_name) == 0)
                 target = c;
         if (target < 0) {
-            s_err(err, errlen, "%s: no column named '%s' in the header", path, opts->target_name);
+            sw_errf(err, errlen, "%s: no column named '%s' in the header", path, opts->target_name);
             *code = SW_EDATA;
             goto fail;
         }
     } else {
         target = opts->target_index < 0 ? n_cols + opts->target_index : opts->target_index;
         if (target < 0 || target >= n_cols) {
-            s_err(err, errlen, "%s: target column %d is out of range (the file has %d columns)",
-                  path, opts->target_index, n_cols);
+            sw_errf(err, errlen, "%s: target column %d is out of range (the file has %d columns)",
+                    path, opts->target_index, n_cols);
             *code = SW_EDATA;
             goto fail;
         }
@@ -309,7 +296,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     int first = has_header ? 1 : 0;
     int n_rows = n_lines - first;
     if (n_rows <= 0) {
-        s_err(err, errlen, "%s: no data rows after the header", path);
+        sw_errf(err, errlen, "%s: no data rows after the header", path);
         *code = SW_EDATA;
         goto fail;
     }
@@ -327,8 +314,8 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
         if (s_split(lines[li], opts->delimiter, &cells) < 0)
             goto nomem;
         if (cells.n != n_cols) {
-            s_err(err, errlen, "%s: row %d: %d column%s, expected %d", path, lineno[li],
-                  cells.n, cells.n == 1 ? "" : "s", n_cols);
+            sw_errf(err, errlen, "%s: row %d: %d column%s, expected %d", path, lineno[li],
+                    cells.n, cells.n == 1 ? "" : "s", n_cols);
             *code = SW_EDATA;
             goto fail;
         }
@@ -337,8 +324,8 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
             double v = 0.0;
             const char *cell = cells.cell[c];
             if (c == target && s_missing(cell)) {
-                s_err(err, errlen, "%s: row %d, column %d: missing target value", path,
-                      lineno[li], c + 1);
+                sw_errf(err, errlen, "%s: row %d, column %d: missing target value", path,
+                        lineno[li], c + 1);
                 *code = SW_EDATA;
                 goto fail;
             }
@@ -356,13 +343,13 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
                     continue;
                 }
                 if (s_missing(cell))
-                    s_err(err, errlen, "%s: row %d, column %d: missing value %s%.40s%s; set "
-                          "trainer.impute to \"mean\" or \"median\" to fill it", path,
-                          lineno[li], c + 1, cell[0] ? "'" : "(empty cell", cell,
-                          cell[0] ? "'" : ")");
+                    sw_errf(err, errlen, "%s: row %d, column %d: missing value %s%.40s%s; set "
+                            "trainer.impute to \"mean\" or \"median\" to fill it", path,
+                            lineno[li], c + 1, cell[0] ? "'" : "(empty cell", cell,
+                            cell[0] ? "'" : ")");
                 else
-                    s_err(err, errlen, "%s: row %d, column %d: '%.40s' is not a number", path,
-                          lineno[li], c + 1, cell);
+                    sw_errf(err, errlen, "%s: row %d, column %d: '%.40s' is not a number", path,
+                            lineno[li], c + 1, cell);
                 *code = SW_EDATA;
                 goto fail;
             }
@@ -384,7 +371,7 @@ trn_data_t *trn_data_load(const char *path, const trn_csv_opts_t *opts, char *er
     return d;
 
 nomem:
-    s_err(err, errlen, "%s: out of memory", path);
+    sw_errf(err, errlen, "%s: out of memory", path);
     *code = SW_ENOMEM;
 fail:
     if (names) {

@@ -860,19 +860,6 @@ int trn_cv_parse(const cJSON *cv_json, trn_cv_t *cv, sw_errs_t *errs)
 
 /* ---- the fit ------------------------------------------------------------------- */
 
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int s_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -916,9 +903,9 @@ static int s_targets(const trn_config_t *cfg, const trn_data_t *data, s_targets_
         for (int r = 0; r < n; r++)
             t->cls[r] = (int)data->y[r];
         if (cfg->task == TRN_TASK_BINARY && data->n_classes != 2) {
-            s_err(err, errlen, "%s: column %d: task binary needs 2 classes, found %d ('%s', '%s'%s)",
-                  data->path, tcol, data->n_classes, data->classes[0],
-                  data->n_classes > 1 ? data->classes[1] : "", data->n_classes > 2 ? ", ..." : "");
+            sw_errf(err, errlen, "%s: column %d: task binary needs 2 classes, found %d ('%s', '%s'%s)",
+                    data->path, tcol, data->n_classes, data->classes[0],
+                    data->n_classes > 1 ? data->classes[1] : "", data->n_classes > 2 ? ", ..." : "");
             s_targets_clear(t);
             return SW_EDATA;
         }
@@ -935,15 +922,15 @@ static int s_targets(const trn_config_t *cfg, const trn_data_t *data, s_targets_
         for (int r = 0; r < n; r++) {
             double v = data->y[r];
             if (cfg->task == TRN_TASK_BINARY && v != 0.0 && v != 1.0) {
-                s_err(err, errlen, "%s: row %d, column %d: label %g is not 0 or 1 (task binary)",
-                      data->path, data->line[r], tcol, v);
+                sw_errf(err, errlen, "%s: row %d, column %d: label %g is not 0 or 1 (task binary)",
+                        data->path, data->line[r], tcol, v);
                 free(uniq);
                 s_targets_clear(t);
                 return SW_EDATA;
             }
             if (v != floor(v)) {
-                s_err(err, errlen, "%s: row %d, column %d: label %g is not an integer class (task "
-                      "multiclass)", data->path, data->line[r], tcol, v);
+                sw_errf(err, errlen, "%s: row %d, column %d: label %g is not an integer class (task "
+                        "multiclass)", data->path, data->line[r], tcol, v);
                 free(uniq);
                 s_targets_clear(t);
                 return SW_EDATA;
@@ -977,8 +964,8 @@ static int s_targets(const trn_config_t *cfg, const trn_data_t *data, s_targets_
     }
     if (cfg->task == TRN_TASK_MULTICLASS) {
         if (t->n_classes < 2) {
-            s_err(err, errlen, "%s: column %d: a multiclass task needs at least 2 classes",
-                  data->path, tcol);
+            sw_errf(err, errlen, "%s: column %d: a multiclass task needs at least 2 classes",
+                    data->path, tcol);
             s_targets_clear(t);
             return SW_EDATA;
         }
@@ -988,7 +975,7 @@ static int s_targets(const trn_config_t *cfg, const trn_data_t *data, s_targets_
 nomem:
     free(uniq);
     s_targets_clear(t);
-    s_err(err, errlen, "out of memory");
+    sw_errf(err, errlen, "out of memory");
     return SW_ENOMEM;
 }
 
@@ -1052,17 +1039,17 @@ int trn_fit_split_rows(const trn_config_t *cfg, const trn_data_t *data, int *tun
     bool *is_test = malloc(((size_t)n + 1) * sizeof *is_test);
     if (!is_test) {
         s_targets_clear(&t);
-        s_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return SW_ENOMEM;
     }
     rc = trn_holdout_assign(n, cfg->test_split, cfg->test_stratified ? t.cls : NULL,
                             cfg->test_seed, is_test);
     if (rc == SW_EINVAL) {
-        s_err(err, errlen, "%s: test_split %g of %d rows leaves no training or no test rows",
-              data->path, cfg->test_split, n);
+        sw_errf(err, errlen, "%s: test_split %g of %d rows leaves no training or no test rows",
+                data->path, cfg->test_split, n);
         rc = SW_EDATA;
     } else if (rc == SW_ENOMEM) {
-        s_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
     } else {
         for (int r = 0; r < n; r++) {
             if (is_test[r])
@@ -1196,8 +1183,8 @@ int trn_fit_rows(const trn_config_t *cfg, const trn_data_t *data, const int *tra
         n_val = n_train - n_fit;
     }
     if (n_fit <= 0 || (cfg->validation_split > 0.0 && n_val <= 0)) {
-        s_err(err, errlen, "%s: validation_split %g of %d training rows leaves no %s rows",
-              data->path, cfg->validation_split, n_train, n_fit <= 0 ? "training" : "validation");
+        sw_errf(err, errlen, "%s: validation_split %g of %d training rows leaves no %s rows",
+                data->path, cfg->validation_split, n_train, n_fit <= 0 ? "training" : "validation");
         rc = SW_EDATA;
         goto out;
     }
@@ -1424,7 +1411,7 @@ int trn_fit_rows(const trn_config_t *cfg, const trn_data_t *data, const int *tra
     goto out;
 
 nomem:
-    s_err(err, errlen, "out of memory");
+    sw_errf(err, errlen, "out of memory");
     rc = SW_ENOMEM;
 out:
     s_targets_clear(&tg);
@@ -1468,13 +1455,13 @@ int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv,
         goto out;
     }
     if (fold < 0 || fold >= cv->folds) {
-        s_err(err, errlen, "fold %d is out of range (cv.folds is %d)", fold, cv->folds);
+        sw_errf(err, errlen, "fold %d is out of range (cv.folds is %d)", fold, cv->folds);
         rc = SW_EINVAL;
         goto out;
     }
     if (cv->folds > n_tuning) {
-        s_err(err, errlen, "%s: cv.folds %d exceeds the %d tuning rows", data->path, cv->folds,
-              n_tuning);
+        sw_errf(err, errlen, "%s: cv.folds %d exceeds the %d tuning rows", data->path, cv->folds,
+                n_tuning);
         rc = SW_EDATA;
         goto out;
     }
@@ -1505,7 +1492,7 @@ int trn_fit(const trn_config_t *cfg, const trn_data_t *data, const trn_cv_t *cv,
                       err, errlen);
     goto out;
 nomem:
-    s_err(err, errlen, "out of memory");
+    sw_errf(err, errlen, "out of memory");
     rc = SW_ENOMEM;
 out:
     s_targets_clear(&tg);
@@ -1546,7 +1533,7 @@ int trn_setup(const cJSON *trainer, const cJSON *params, const cJSON *cv_json,
         bad += trn_cv_parse(cv_json, cv, &errs);
     if (bad) {
         char *msg = sw_errs_join(&errs, "; ");
-        s_err(err, errlen, "%s", msg ? msg : "invalid trainer configuration");
+        sw_errf(err, errlen, "%s", msg ? msg : "invalid trainer configuration");
         free(msg);
         sw_errs_clear(&errs);
         trn_config_clear(cfg);

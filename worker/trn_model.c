@@ -31,19 +31,6 @@ const char *trn_task_name(trn_task_t task)
     return (unsigned)task < 3 ? s_task_names[task] : "?";
 }
 
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 
 static void s_free_strings(char **v, int n)
 {
@@ -162,14 +149,14 @@ int trn_model_save(const trn_model_t *model, const char *path, char *err, size_t
     char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!text) {
-        s_err(err, errlen, "%s: out of memory", path);
+        sw_errf(err, errlen, "%s: out of memory", path);
         return SW_ENOMEM;
     }
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
     if (!tmp) {
         free(text);
-        s_err(err, errlen, "%s: out of memory", path);
+        sw_errf(err, errlen, "%s: out of memory", path);
         return SW_ENOMEM;
     }
     snprintf(tmp, n, "%s.tmp", path);
@@ -178,15 +165,15 @@ int trn_model_save(const trn_model_t *model, const char *path, char *err, size_t
     if (!f || fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0 ||
         fsync(fileno(f)) != 0) {
         rc = errno ? -errno : -EIO;
-        s_err(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+        sw_errf(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
     }
     if (f && fclose(f) != 0 && rc == 0) {
         rc = errno ? -errno : -EIO;
-        s_err(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+        sw_errf(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
     }
     if (rc == 0 && rename(tmp, path) != 0) {
         rc = -errno;
-        s_err(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
     }
     if (rc != 0)
         unlink(tmp);
@@ -254,8 +241,8 @@ trn_model_t *trn_model_load(const char *path, char *err, size_t errlen, int *cod
     *code = 0;
     char *text = sw_file_read(path, 0, NULL, code);
     if (!text) {
-        s_err(err, errlen, "%s: cannot read: %s", path,
-              *code == SW_ENOMEM ? "out of memory" : strerror(-*code));
+        sw_errf(err, errlen, "%s: cannot read: %s", path,
+                *code == SW_ENOMEM ? "out of memory" : strerror(-*code));
         return NULL;
     }
     cJSON *root = cJSON_Parse(text);
@@ -268,7 +255,7 @@ trn_model_t *trn_model_load(const char *path, char *err, size_t errlen, int *cod
     const cJSON *layers = NULL, *it;
     if (!m) {
         *code = SW_ENOMEM;
-        s_err(err, errlen, "%s: out of memory", path);
+        sw_errf(err, errlen, "%s: out of memory", path);
         goto fail_nomsg;
     }
     if (!cJSON_IsObject(root)) {
@@ -409,7 +396,7 @@ trn_model_t *trn_model_load(const char *path, char *err, size_t errlen, int *cod
 
 fail:
     *code = strcmp(bad, "out of memory") == 0 ? SW_ENOMEM : SW_EDATA;
-    s_err(err, errlen, "%s: %s", path, bad);
+    sw_errf(err, errlen, "%s: %s", path, bad);
 fail_nomsg:
     cJSON_Delete(root);
     trn_model_destroy(&m);
@@ -428,8 +415,8 @@ int trn_model_predict(trn_model_t *model, double *x, int n, const int *lines, do
             if (!isnan(xr[f]))
                 continue;
             if (!model->fill) {
-                s_err(err, errlen, "row %d, column %d: missing value; the model has no imputer",
-                      lines ? lines[r] : r + 1, f + 1);
+                sw_errf(err, errlen, "row %d, column %d: missing value; the model has no imputer",
+                        lines ? lines[r] : r + 1, f + 1);
                 return SW_EDATA;
             }
             xr[f] = model->fill[f];
@@ -463,15 +450,15 @@ int trn_model_predict_csv(trn_model_t *model, const char *path, int header, char
     double *x = NULL, *y = NULL;
     int rc = 0;
     if (d->n_features != nf && !(d->n_features == model->n_cols && model->target_col >= 0)) {
-        s_err(err, errlen, "%s: %d columns, expected %d (features)%s", path, d->n_features, nf,
-              model->n_cols > nf ? " or the training file's columns" : "");
+        sw_errf(err, errlen, "%s: %d columns, expected %d (features)%s", path, d->n_features, nf,
+                model->n_cols > nf ? " or the training file's columns" : "");
         rc = SW_EDATA;
         goto out;
     }
     x = malloc(((size_t)n * (size_t)nf + 1) * sizeof *x);
     y = malloc(((size_t)n * (size_t)k + 1) * sizeof *y);
     if (!x || !y) {
-        s_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         rc = SW_ENOMEM;
         goto out;
     }
@@ -484,7 +471,7 @@ int trn_model_predict_csv(trn_model_t *model, const char *path, int header, char
     }
     char msg[256];
     if ((rc = trn_model_predict(model, x, n, d->line, y, msg, sizeof msg)) < 0) {
-        s_err(err, errlen, "%s: %s", path, msg);
+        sw_errf(err, errlen, "%s: %s", path, msg);
         goto out;
     }
     if (header_out) {
@@ -514,7 +501,7 @@ int trn_model_predict_csv(trn_model_t *model, const char *path, int header, char
         fputc('\n', out);
     }
     if (ferror(out)) {
-        s_err(err, errlen, "cannot write the predictions: %s", strerror(errno));
+        sw_errf(err, errlen, "cannot write the predictions: %s", strerror(errno));
         rc = -EIO;
         goto out;
     }
