@@ -1238,6 +1238,34 @@ static void s_refusals_move(coord_sched_t *self, const sweep_t *from, sweep_t *t
                 self->workers[i]->refused[k] = to;
 }
 
+/* Rebuild sweep ID from the store as a restart would, RUNNING, with SERVED_MS served:
+ * LIVE (may be NULL) is taken out first and *SPEC_P (NULL: LIVE's spec) becomes the
+ * new sweep's (consumed either way). Workers' refusals of LIVE move to it; it is
+ * notified and checked, so it ends again at once when nothing is left to do.
+ * *OUT = the new sweep. Returns 0, or s_sweep_load's error. */
+static int s_sweep_reload(coord_sched_t *self, sweep_t *live, int64_t id, sw_spec_t **spec_p,
+                          int64_t served_ms, sweep_t **out)
+{
+    if (live) {
+        sw_spec_t *old = NULL;
+        s_sweep_unlink(self, live, &old);
+        if (*spec_p)
+            sw_spec_destroy(&old);
+        else
+            *spec_p = old;
+    }
+    int rc = s_sweep_load(self, id, spec_p, served_ms, S_RUNNING);
+    if (rc)
+        return rc;
+    sweep_t *sw = self->sweeps[self->n_sweeps - 1];
+    if (live)
+        s_refusals_move(self, live, sw);
+    s_notify(self, sw);
+    s_sweep_check(self, sw);
+    *out = sw;
+    return 0;
+}
+
 int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *errs)
 {
     assert(self && spec_p && *spec_p && errs);
@@ -1316,25 +1344,11 @@ int coord_sched_add_sweep(coord_sched_t *self, sw_spec_t **spec_p, sw_errs_t *er
     }
     if (live && limits_changed && live->state != S_RUNNING) {
         /* A finished sweep whose limits changed is reopened and rebuilt from the
-         * store, as a restart would; s_sweep_check ends it again at once if the new
-         * limits are reached too. Nothing of a finished sweep runs. */
-        int64_t served = live->served_ms;
-        sw_spec_t *old_spec = NULL;
+         * store (s_sweep_reload). Nothing of a finished sweep runs. */
         s_db(self, coord_db_sweep_set_state(self->db, id, "RUNNING", NULL, 0));
         s_event(self, live, "sweep reopened", "sweep=%s", spec->name);
-        s_sweep_unlink(self, live, &old_spec);
-        sw_spec_destroy(&old_spec);
-        if (self->err) {
-            rc = self->err;
-            goto done;
-        }
-        rc = s_sweep_load(self, id, &spec, served, S_RUNNING);
-        if (!rc) {
-            sweep_t *sw = self->sweeps[self->n_sweeps - 1];
-            s_refusals_move(self, live, sw);
-            s_notify(self, sw);
-            s_sweep_check(self, sw);
-        }
+        sweep_t *sw;
+        rc = self->err ? self->err : s_sweep_reload(self, live, id, &spec, live->served_ms, &sw);
         goto done;
     }
     if (live) {
@@ -1521,19 +1535,13 @@ int coord_sched_resume_sweep(coord_sched_t *self, const char *name, bool retry_f
     }
     /* rebuild it from the store, as a restart would: the reopened trials are queued
      * first, the pruner replays the history without them as finished */
-    if (live)
-        s_sweep_unlink(self, live, &spec);
-    rc = s_sweep_load(self, row.id, &spec, row.served_ms, S_RUNNING);
+    sweep_t *sw;
+    rc = s_sweep_reload(self, live, row.id, &spec, row.served_ms, &sw);
     if (rc) {
         self->err = self->err ? self->err : rc;
         goto done;
     }
-    sweep_t *sw = self->sweeps[self->n_sweeps - 1];
-    if (live)
-        s_refusals_move(self, live, sw);
     out->reopened = (int64_t)rc_ctx.n;
-    s_notify(self, sw);
-    s_sweep_check(self, sw);
     snprintf(out->state, sizeof out->state, "%s", s_sstate[sw->state]);
     s_dispatch(self);
     rc = self->err;
