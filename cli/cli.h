@@ -14,6 +14,15 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <czmq.h>
+
+#include "common/sw_log.h"
+#include "common/sw_spec.h"
+#include "proto/proto.h"
+
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE   2
@@ -44,8 +53,6 @@ const char *cli_self_exe(void);
  * for an mlp trainer, trn_config_check() on its trainer object and parameters. Every
  * fault is printed on stderr, one per line, prefixed with PATH. Returns the spec
  * (caller owns; sw_spec_destroy) or NULL when it is not valid. */
-#include "common/sw_log.h"
-#include "common/sw_spec.h"
 sw_spec_t *cli_load_spec(const char *path);
 
 /* Parse TEXT as an interval in milliseconds, 1..86400000 (one day), into *MS;
@@ -60,8 +67,6 @@ int cli_parse_log_level(const char *name, sw_log_level_t *level);
  * when NEED_SECRET: NAME.key_secret from `sweepd keygen`). Returns it (caller owns;
  * zcert_destroy) or NULL after printing "sweepd CMD: OPTION: reason" on stderr
  * (missing, unreadable, not a certificate, no secret key). */
-#include <stdbool.h>
-#include <czmq.h>
 zcert_t *cli_load_cert(const char *cmd, const char *option, const char *path, bool need_secret);
 
 /* Secure by default: whether subcommand CMD may BIND (or connect to) ENDPOINT. A
@@ -90,7 +95,6 @@ int cli_client_keys(const char *cmd, const char *endpoint, const char *curve_sec
  * may be ERROR: the caller reads it), or NULL after printing "sweepd CMD: ..." on
  * stderr: cannot connect or send, no answer in time (and why, when the socket monitor
  * saw a failed CURVE handshake), or a malformed answer. */
-#include "proto/proto.h"
 proto_msg_t *cli_request(const char *cmd, const char *endpoint, proto_msg_t **msg_p,
                          zcert_t *cert, zcert_t *server, int timeout_ms);
 

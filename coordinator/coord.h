@@ -123,6 +123,8 @@ int coord_cancel_sweep(coord_t *self, const char *name, const char *reason,
 int coord_resume_sweep(coord_t *self, const char *name, bool retry_failed,
                        coord_sched_resume_t *out);
 
+/* Call CB with ARG (borrowed) after each trial event (progress) or once every sweep is
+ * final (done); NULL CB stops the calls. Replaces an earlier callback. */
 void coord_set_progress_cb(coord_t *self, coord_progress_cb *cb, void *arg);
 void coord_set_done_cb(coord_t *self, coord_done_cb *cb, void *arg);
 

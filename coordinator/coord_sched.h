@@ -104,6 +104,9 @@ coord_sched_t *coord_sched_new(coord_db_t *db, uint64_t lease_ms, coord_sched_no
  * first. NULL is fine. */
 void coord_sched_destroy(coord_sched_t **self_p);
 
+/* Install CB (called with ARG after a trial of a sweep changes state) or FN (asked
+ * whether to prune, with ARG; see coord_sched_prune_fn); NULL removes it. ARG is
+ * borrowed. Replaces an earlier one. */
 void coord_sched_set_trial_cb(coord_sched_t *self, coord_sched_trial_cb *cb, void *arg);
 void coord_sched_set_prune_fn(coord_sched_t *self, coord_sched_prune_fn *fn, void *arg);
 
