@@ -26,6 +26,11 @@
  *    workers   every worker seen: alive, lost (lease expired) or gone (said BYE).
  *    events    an append-only log of what the scheduler decided and why.
  *
+ *  Version 2 adds a seventh:
+ *
+ *    worker_key  with CURVE, the public key (Z85) each worker id is bound to by its
+ *              first HELLO; worker_id PRIMARY KEY, so a binding is never replaced.
+ *
  *  INVARIANTS (kept by coord_sched.c, relied upon at recovery)
  *
  *    - A trial is final (COMPLETE, PRUNED, FAILED, CANCELLED) iff finished_unix_ms is
@@ -145,6 +150,12 @@ static const char *const s_migrations[] = {
     "  kind TEXT NOT NULL,"
     "  detail TEXT);"
     "CREATE INDEX events_sweep ON events(sweep_id, kind);",
+    /* v2: the CURVE key each worker id is bound to (its first HELLO), kept across
+     * restarts so that another key cannot claim the id after one */
+    "CREATE TABLE worker_key ("
+    "  worker_id TEXT PRIMARY KEY,"
+    "  public_key TEXT NOT NULL CHECK (length(public_key) = 40),"
+    "  bound_unix_ms INTEGER NOT NULL);",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -158,6 +169,7 @@ enum {
     Q_REPORT_INSERT, Q_REPORT_COUNT,
     Q_WORKERS, Q_WORKER_UPSERT, Q_WORKER_SEEN, Q_WORKER_STATE,
     Q_EVENT_ADD, Q_EVENTS, Q_EVENTS_RECENT, Q_REPORTS_SWEEP,
+    Q_WORKER_KEYS, Q_WORKER_KEY_BIND,
     Q_COUNT
 };
 
@@ -218,6 +230,10 @@ static const char *const s_sql[Q_COUNT] = {
     [Q_EVENTS_RECENT] = "SELECT * FROM (SELECT id, sweep_id, unix_ms, kind, detail FROM events "
                         "WHERE (?1 = 0 OR sweep_id = ?1 OR sweep_id IS NULL) "
                         "ORDER BY id DESC LIMIT ?2) ORDER BY id",
+    [Q_WORKER_KEYS] = "SELECT worker_id, public_key, bound_unix_ms FROM worker_key "
+                      "ORDER BY worker_id",
+    [Q_WORKER_KEY_BIND] = "INSERT INTO worker_key (worker_id, public_key, bound_unix_ms) "
+                          "VALUES (?1, ?2, ?3)",
 };
 
 struct coord_db {
@@ -999,6 +1015,37 @@ int coord_db_worker_set_state(coord_db_t *self, const char *id, const char *stat
     s_bind_text(st, 1, id);
     s_bind_text(st, 2, state);
     return s_exec_stmt(self, st) ? SW_EDB : 0;
+}
+
+/* ---- worker keys ---- */
+
+static int s_worker_key_row(sqlite3_stmt *st, s_any_fn *fn, void *arg)
+{
+    coord_db_worker_key_t r = {
+        .worker_id = s_col_text(st, 0),
+        .public_key = s_col_text(st, 1),
+        .bound_unix_ms = sqlite3_column_int64(st, 2),
+    };
+    return ((coord_db_worker_key_fn *)fn)(&r, arg);
+}
+
+int coord_db_worker_keys(coord_db_t *self, coord_db_worker_key_fn *fn, void *arg)
+{
+    assert(self && fn);
+    return s_query(self, s_stmt(self, Q_WORKER_KEYS), s_worker_key_row, (s_any_fn *)fn, arg);
+}
+
+int coord_db_worker_key_bind(coord_db_t *self, const char *worker_id, const char *public_key,
+                             int64_t now_unix_ms)
+{
+    assert(self && worker_id && public_key);
+    sqlite3_stmt *st = s_write(self, Q_WORKER_KEY_BIND);
+    if (!st)
+        return SW_EDB;
+    s_bind_text(st, 1, worker_id);
+    s_bind_text(st, 2, public_key);
+    sqlite3_bind_int64(st, 3, now_unix_ms);
+    return s_exec_stmt(self, st);
 }
 
 /* ---- events ---- */

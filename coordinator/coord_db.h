@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define COORD_DB_SCHEMA_VERSION 1
+#define COORD_DB_SCHEMA_VERSION 2
 
 /* A read-write open holds PATH COORD_DB_LOCK_SUFFIX ("sweeps.db-lock") with flock(2)
  * while it is open; the file holds "PID HOST" of the holder. */
@@ -266,6 +266,27 @@ int coord_db_events(coord_db_t *self, int64_t sweep_id, const char *kind,
  * that concern no sweep (worker lost, worker gone), oldest first. */
 int coord_db_events_recent(coord_db_t *self, int64_t sweep_id, int64_t limit,
                            coord_db_event_fn *fn, void *arg);
+
+/* ---- worker keys (CURVE) ---------------------------------------------------- */
+
+typedef struct {
+    const char *worker_id;
+    const char *public_key;     /* the CURVE public key, Z85 (40 characters) */
+    int64_t bound_unix_ms;      /* when its first HELLO bound the id */
+} coord_db_worker_key_t;
+
+typedef int (coord_db_worker_key_fn)(const coord_db_worker_key_t *row, void *arg);
+
+/* Every worker id bound to a CURVE key (schema version 2), by worker id. */
+int coord_db_worker_keys(coord_db_t *self, coord_db_worker_key_fn *fn, void *arg);
+
+/* Bind WORKER_ID to PUBLIC_KEY (Z85, exactly 40 characters) at NOW_UNIX_MS, inside
+ * the group transaction: durable once coord_db_commit() returns 0. A binding is
+ * never replaced: SW_ESTATE when WORKER_ID is already bound (to any key, the same
+ * one included) or PUBLIC_KEY is not 40 characters (nothing written); SW_EDB
+ * otherwise (the cause is in coord_db_last_error). */
+int coord_db_worker_key_bind(coord_db_t *self, const char *worker_id, const char *public_key,
+                             int64_t now_unix_ms);
 
 /* Run PRAGMA integrity_check. Returns 0 when SQLite says "ok" (MSG = "ok"), the number
  * of problem lines found (MSG = the first one), or SW_EDB when the check itself cannot

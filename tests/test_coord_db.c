@@ -1,6 +1,8 @@
 /*  test_coord_db.c - the SQLite store: schema, JSON types, exactly-once index, readers
  *
- *  Every test works on a real database file in a fresh temporary directory.
+ *  Every test works on a real database file in a fresh temporary directory. The
+ *  upgrade test writes a schema-version-1 file with SQLite directly, as sweepd 1 left
+ *  it, and opens it with this build.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -15,6 +17,8 @@
 #include <unistd.h>
 
 #include <cJSON.h>
+/* only to write a database as an older sweepd left it (test_worker_key_upgrade) */
+#include <sqlite3.h>
 
 #include "common/sw_err.h"
 #include "common/sw_log.h"
@@ -571,6 +575,123 @@ static void test_cancel_resume_transitions(void **state)
     coord_db_destroy(&db);
 }
 
+#define S_KEY_A "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+#define S_KEY_B "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+
+typedef struct {
+    int n;
+    char ids[4][32];
+    char keys[4][41];
+    int64_t ms[4];
+} s_keys_t;
+
+static int s_collect_key(const coord_db_worker_key_t *row, void *arg)
+{
+    s_keys_t *k = arg;
+    if (k->n < 4) {
+        snprintf(k->ids[k->n], sizeof k->ids[0], "%s", row->worker_id);
+        snprintf(k->keys[k->n], sizeof k->keys[0], "%s", row->public_key);
+        k->ms[k->n] = row->bound_unix_ms;
+    }
+    k->n++;
+    return 0;
+}
+
+/* A worker id's CURVE key binding is stored, survives a reopen, is never replaced,
+ * and a key that is not 40 characters is refused. */
+static void test_worker_key_binding(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    assert_int_equal(coord_db_worker_key_bind(db, "w2", S_KEY_B, 2000), 0);
+    assert_int_equal(coord_db_worker_key_bind(db, "w1", S_KEY_A, 1000), 0);
+    assert_int_equal(coord_db_worker_key_bind(db, "w1", S_KEY_B, 3000), SW_ESTATE);
+    assert_int_equal(coord_db_worker_key_bind(db, "w1", S_KEY_A, 3000), SW_ESTATE);
+    assert_int_equal(coord_db_worker_key_bind(db, "w3", "short", 3000), SW_ESTATE);
+    assert_true(coord_db_in_txn(db));           /* refusals leave the transaction open */
+    assert_int_equal(coord_db_commit(db), 0);
+    coord_db_destroy(&db);
+
+    db = coord_db_new(f->path, true, NULL);     /* read-only: what a restart loads */
+    assert_non_null(db);
+    s_keys_t k = {0};
+    assert_int_equal(coord_db_worker_keys(db, s_collect_key, &k), 0);
+    assert_int_equal(k.n, 2);
+    assert_string_equal(k.ids[0], "w1");
+    assert_string_equal(k.keys[0], S_KEY_A);
+    assert_int_equal(k.ms[0], 1000);
+    assert_string_equal(k.ids[1], "w2");
+    assert_string_equal(k.keys[1], S_KEY_B);
+    assert_int_equal(k.ms[1], 2000);
+    coord_db_destroy(&db);
+
+    /* a binding rolled back is not stored */
+    db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    assert_int_equal(coord_db_worker_key_bind(db, "w3", S_KEY_A, 4000), 0);
+    coord_db_rollback(db);
+    memset(&k, 0, sizeof k);
+    assert_int_equal(coord_db_worker_keys(db, s_collect_key, &k), 0);
+    assert_int_equal(k.n, 2);
+    coord_db_destroy(&db);
+}
+
+/* A database written by schema version 1 (no worker_key table) is upgraded on a
+ * read-write open: its rows are kept, the table is added empty, bindings work; a
+ * read-only open of the version-1 file (before the upgrade) is still accepted. */
+static void test_worker_key_upgrade(void **state)
+{
+    fixture_t *f = *state;
+    coord_db_t *db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    coord_db_destroy(&db);
+    /* turn it into what sweepd 1 left: migrations only append, so version 1 is
+     * version 2 without its table; with a sweep and a worker in it */
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "DROP TABLE worker_key; PRAGMA user_version = 1; "
+                                  "INSERT INTO sweeps (name, spec, state, created_unix_ms) "
+                                  "VALUES ('old', '{}', 'RUNNING', 5); "
+                                  "INSERT INTO workers (id, host, pid, slots, first_seen_unix_ms, "
+                                  "last_seen_unix_ms, state) VALUES ('w1', 'h', 7, 1, 5, 6, 'lost')",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+
+    db = coord_db_new(f->path, true, NULL);
+    assert_non_null(db);
+    assert_int_equal(coord_db_schema_version(db), 1);
+    int n = 0;
+    assert_int_equal(coord_db_sweeps(db, "old", s_count_sweep, &n), 0);
+    assert_int_equal(n, 1);
+    coord_db_destroy(&db);
+
+    db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    assert_int_equal(coord_db_schema_version(db), 2);
+    assert_int_equal(COORD_DB_SCHEMA_VERSION, 2);
+    n = 0;
+    assert_int_equal(coord_db_sweeps(db, "old", s_count_sweep, &n), 0);
+    assert_int_equal(n, 1);
+    s_keys_t k = {0};
+    assert_int_equal(coord_db_worker_keys(db, s_collect_key, &k), 0);
+    assert_int_equal(k.n, 0);
+    assert_int_equal(coord_db_worker_key_bind(db, "w1", S_KEY_A, 9000), 0);
+    assert_int_equal(coord_db_commit(db), 0);
+    assert_int_equal(coord_db_migrate(db), 0);  /* nothing left to do */
+    coord_db_destroy(&db);
+
+    db = coord_db_new(f->path, false, NULL);
+    assert_non_null(db);
+    assert_int_equal(coord_db_schema_version(db), 2);
+    assert_int_equal(coord_db_worker_keys(db, s_collect_key, &k), 0);
+    assert_int_equal(k.n, 1);
+    assert_string_equal(k.ids[0], "w1");
+    assert_string_equal(k.keys[0], S_KEY_A);
+    assert_int_equal(k.ms[0], 9000);
+    coord_db_destroy(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +705,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_errors_say_why, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_resume_transitions, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_key_binding, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_key_upgrade, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
