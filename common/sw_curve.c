@@ -1,4 +1,5 @@
-/*  sw_curve.c - CURVE security helpers: endpoint scope, certificates, handshake monitor
+/*  sw_curve.c - CURVE security helpers: endpoint scope, certificates, handshake
+ *  monitor, ZAP handler
  *
  *  The monitor follows zmq_socket_monitor(3): the monitored socket publishes events
  *  on an inproc PAIR endpoint, as two frames (2-byte event id + 4-byte value, then the
@@ -8,12 +9,21 @@
  *  of the same descriptor. ZMQ_FD is edge-triggered (ENVIRONMENT.md), so every
  *  wake-up drains the PAIR socket with ZMQ_DONTWAIT until ZMQ_EVENTS shows no POLLIN.
  *
+ *  The ZAP handler follows RFC 27 (ZAP) like czmq's zauth, which it replaces in the
+ *  coordinator for two reasons: zauth cannot say which key it refused (the monitor
+ *  knows only the peer's address), and its certificate store aborts the process
+ *  (an assert in zcertstore_insert) when two files of the allow directory hold the
+ *  same public key. It runs in its own thread (a zactor), so handshakes never wait
+ *  for the coordinator's loop.
+ *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
 #include "common/sw_curve.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -257,13 +267,67 @@ typedef struct {
     char addr[64];
 } s_peer_t;
 
+/* The rate limit of refusal lines: one line per (who, event, value) every
+ * SW_CURVE_LOG_KEY_MS, and SW_CURVE_LOG_BURST lines per SW_CURVE_LOG_KEY_MS in all.
+ * Used by the monitor (who: the peer's address) and the ZAP handler (who: the peer's
+ * address and key), each with its own state. */
 typedef struct {
-    char ip[48];
+    char who[112];
     int event;
     uint32_t value;
     uint64_t logged_ms;
     int64_t suppressed;
 } s_key_t;
+
+typedef struct {
+    s_key_t keys[S_KEYS];
+    uint64_t window_ms;             /* start of the global budget window */
+    int window_lines;
+    int64_t window_suppressed;
+} s_limit_t;
+
+/* Whether a line for (WHO, EVENT, VALUE) may be written at NOW_MS (monotonic ms);
+ * when it may, *SUPPRESSED is set to the lines left out before it. */
+static bool s_limit_pass(s_limit_t *l, uint64_t now, const char *who, int event,
+                         uint32_t value, int64_t *suppressed)
+{
+    s_key_t *k = NULL, *oldest = &l->keys[0];
+    for (size_t i = 0; i < S_KEYS; i++) {
+        s_key_t *c = &l->keys[i];
+        if (c->logged_ms && c->event == event && c->value == value && !strcmp(c->who, who)) {
+            k = c;
+            break;
+        }
+        if (c->logged_ms < oldest->logged_ms)
+            oldest = c;
+    }
+    if (k && now - k->logged_ms < SW_CURVE_LOG_KEY_MS) {
+        k->suppressed++;
+        return false;
+    }
+    if (now - l->window_ms >= SW_CURVE_LOG_KEY_MS || !l->window_ms) {
+        l->window_ms = now ? now : 1;
+        l->window_lines = 0;
+    }
+    if (l->window_lines >= SW_CURVE_LOG_BURST) {
+        l->window_suppressed++;
+        if (k)
+            k->suppressed++;
+        return false;
+    }
+    l->window_lines++;
+    *suppressed = (k ? k->suppressed : 0) + l->window_suppressed;
+    l->window_suppressed = 0;
+    if (!k) {
+        k = oldest;
+        snprintf(k->who, sizeof k->who, "%s", who);
+        k->event = event;
+        k->value = value;
+    }
+    k->logged_ms = now ? now : 1;
+    k->suppressed = 0;
+    return true;
+}
 
 struct sw_curve_monitor {
     uv_loop_t *loop;
@@ -277,10 +341,8 @@ struct sw_curve_monitor {
     uint32_t pending_value;
     s_peer_t peers[S_PEERS];
     size_t next_peer;
-    s_key_t keys[S_KEYS];
-    uint64_t window_ms;             /* start of the global budget window */
-    int window_lines;
-    int64_t window_suppressed;
+    s_limit_t limit;
+    bool log_auth;                  /* log ZAP refusals (else only count them) */
     int64_t failures;
 };
 
@@ -326,44 +388,13 @@ static void s_ip_of(const char *addr, char *ip, size_t len)
 static void s_log_failure(sw_curve_monitor_t *self, const char *peer, int event, uint32_t value)
 {
     self->failures++;
-    uint64_t now = uv_now(self->loop);
+    if (self->server && !self->log_auth && event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        return;                     /* the ZAP handler logged it, with the key */
     char ip[48];
     s_ip_of(peer, ip, sizeof ip);
-    s_key_t *k = NULL, *oldest = &self->keys[0];
-    for (size_t i = 0; i < S_KEYS; i++) {
-        s_key_t *c = &self->keys[i];
-        if (c->logged_ms && c->event == event && c->value == value && !strcmp(c->ip, ip)) {
-            k = c;
-            break;
-        }
-        if (c->logged_ms < oldest->logged_ms)
-            oldest = c;
-    }
-    if (k && now - k->logged_ms < SW_CURVE_LOG_KEY_MS) {
-        k->suppressed++;
+    int64_t suppressed = 0;
+    if (!s_limit_pass(&self->limit, uv_now(self->loop), ip, event, value, &suppressed))
         return;
-    }
-    if (now - self->window_ms >= SW_CURVE_LOG_KEY_MS || !self->window_ms) {
-        self->window_ms = now ? now : 1;
-        self->window_lines = 0;
-    }
-    if (self->window_lines >= SW_CURVE_LOG_BURST) {
-        self->window_suppressed++;
-        if (k)
-            k->suppressed++;
-        return;
-    }
-    self->window_lines++;
-    int64_t suppressed = (k ? k->suppressed : 0) + self->window_suppressed;
-    self->window_suppressed = 0;
-    if (!k) {
-        k = oldest;
-        snprintf(k->ip, sizeof k->ip, "%s", ip);
-        k->event = event;
-        k->value = value;
-    }
-    k->logged_ms = now ? now : 1;
-    k->suppressed = 0;
     char why[256];
     sw_curve_event_describe(event, value, self->server, why, sizeof why);
     if (self->server)
@@ -467,6 +498,7 @@ sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool serve
         return NULL;
     self->loop = loop;
     self->server = server;
+    self->log_auth = true;
     self->sock = zsock_resolve(sock);
     self->endpoint = strdup(endpoint ? endpoint : "coordinator");
     char name[64];
@@ -496,6 +528,12 @@ sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool serve
     return self;
 }
 
+void sw_curve_monitor_set_log_auth(sw_curve_monitor_t *self, bool log)
+{
+    if (self)
+        self->log_auth = log;
+}
+
 int64_t sw_curve_monitor_failures(const sw_curve_monitor_t *self)
 {
     return self ? self->failures : 0;
@@ -520,4 +558,214 @@ void sw_curve_monitor_close(sw_curve_monitor_t **self_p)
         s_log_failure(self, "unknown", self->pending_event, self->pending_value);
     uv_poll_stop(&self->poll);
     uv_close((uv_handle_t *)&self->poll, s_close_cb);
+}
+
+/* ---- the ZAP handler ---- */
+
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"     /* fixed by RFC 27 */
+#define S_ALLOW_DEPTH 4             /* subdirectories of the allow directory searched */
+
+/* What a scan of the allow directory saw: a change in any field means reload. File
+ * times are compared to the nanosecond (zcertstore's loader sees whole seconds). */
+typedef struct {
+    int64_t files;
+    int64_t bytes;
+    int64_t mtime_ns;               /* sum over the files */
+    uint64_t inodes;                /* sum over the files (a file replaced by rename) */
+} s_allow_sig_t;
+
+typedef struct {
+    char *dir;                      /* the allow directory */
+    zsock_t *handler;               /* REP bound at S_ZAP_ENDPOINT */
+    zhash_t *keys;                  /* Z85 public key -> certificate path (autofree) */
+    s_allow_sig_t sig;
+    bool loaded;
+    s_limit_t limit;
+} s_auth_t;
+
+struct sw_curve_auth {
+    zactor_t *actor;
+};
+
+/* Walk DIR (DEPTH levels deep at most) adding every regular file, hidden files and
+ * NAME_secret files aside, to SIG and, when KEYS is not NULL, its public key to KEYS
+ * (a file that is not a certificate is logged and skipped). */
+static void s_allow_scan(const char *dir, int depth, s_allow_sig_t *sig, zhash_t *keys)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < S_ALLOW_DEPTH)
+                s_allow_scan(path, depth + 1, sig, keys);
+            continue;
+        }
+        size_t n = strlen(e->d_name);
+        if (!S_ISREG(st.st_mode) || (n >= 7 && !strcmp(e->d_name + n - 7, "_secret")))
+            continue;
+        sig->files++;
+        sig->bytes += st.st_size;
+        sig->mtime_ns += (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        sig->inodes += st.st_ino;
+        if (!keys)
+            continue;
+        char err[512];
+        zcert_t *cert = sw_curve_cert_load(path, false, err, sizeof err);
+        if (!cert) {
+            sw_log_warn("allow directory: %s; file skipped", err);
+            continue;
+        }
+        zhash_update(keys, zcert_public_txt(cert), path);   /* a duplicate is harmless */
+        zcert_destroy(&cert);
+    }
+    closedir(d);
+}
+
+/* Reload the allow list when the directory changed since the last load. */
+static void s_allow_refresh(s_auth_t *self)
+{
+    s_allow_sig_t sig = {0};
+    s_allow_scan(self->dir, 0, &sig, NULL);
+    if (self->loaded && !memcmp(&sig, &self->sig, sizeof sig))
+        return;
+    zhash_t *keys = zhash_new();
+    if (!keys)
+        return;                     /* keep the old list */
+    zhash_autofree(keys);
+    memset(&sig, 0, sizeof sig);
+    s_allow_scan(self->dir, 0, &sig, keys);
+    zhash_destroy(&self->keys);
+    self->keys = keys;
+    self->sig = sig;
+    self->loaded = true;
+    sw_log_info("CURVE allow list loaded dir=%s keys=%zu", self->dir, zhash_size(keys));
+}
+
+/* Answer one ZAP request (RFC 27): version, request id, domain, address, identity,
+ * mechanism, credentials. CURVE: 200 when the client's key is listed (User-Id = the
+ * key, Z85), else 400, logged with the key. NULL (a socket of this process without
+ * security): 200, as zauth. Any other mechanism: 400. Malformed: 500. */
+static void s_zap_handle(s_auth_t *self)
+{
+    zmsg_t *req = zmsg_recv(self->handler);
+    if (!req)
+        return;
+    char *version = zmsg_popstr(req), *id = zmsg_popstr(req), *domain = zmsg_popstr(req);
+    char *address = zmsg_popstr(req), *identity = zmsg_popstr(req);
+    char *mechanism = zmsg_popstr(req);
+    zframe_t *cred = zmsg_pop(req);
+    const char *status = "400", *text = "No access";
+    char key[SW_CURVE_KEY_TXT_LEN + 1] = "";
+    const char *peer = address && *address ? address : "local";
+    if (!version || strcmp(version, "1.0") || !id || !mechanism) {
+        status = "500";
+        text = "Malformed request";
+        sw_log_warn("malformed ZAP request refused version=%s", version ? version : "none");
+    } else if (!strcmp(mechanism, "CURVE") && cred && zframe_size(cred) == 32) {
+        zmq_z85_encode(key, zframe_data(cred), 32);
+        s_allow_refresh(self);
+        if (self->keys && zhash_lookup(self->keys, key)) {
+            status = "200";
+            text = "OK";
+            sw_log_debug("CURVE client allowed peer=%s key=%s", peer, key);
+        } else {
+            int64_t suppressed = 0;
+            char who[112];
+            snprintf(who, sizeof who, "%s %s", peer, key);
+            if (s_limit_pass(&self->limit, (uint64_t)zclock_mono(), who,
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, &suppressed)) {
+                char why[128];
+                sw_curve_event_describe(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, true, why,
+                                        sizeof why);
+                sw_log_warn("CURVE handshake refused peer=%s key=%s reason=%s suppressed=%lld",
+                            peer, key, why, (long long)suppressed);
+            }
+            key[0] = 0;
+        }
+    } else if (!strcmp(mechanism, "NULL")) {
+        status = "200";
+        text = "OK";
+    } else {
+        sw_log_debug("ZAP request refused peer=%s mechanism=%s", peer, mechanism);
+    }
+    zstr_sendx(self->handler, "1.0", id ? id : "", status, text, key, "", NULL);
+    zframe_destroy(&cred);
+    zstr_free(&version);
+    zstr_free(&id);
+    zstr_free(&domain);
+    zstr_free(&address);
+    zstr_free(&identity);
+    zstr_free(&mechanism);
+    zmsg_destroy(&req);
+}
+
+/* The actor: signals 0 when started (zactor_new), then 0 or -1 once the handler is
+ * bound (or cannot be), then serves ZAP requests until $TERM. */
+static void s_auth_actor(zsock_t *pipe, void *args)
+{
+    s_auth_t self = {0};
+    self.dir = strdup((const char *)args);
+    zsock_signal(pipe, 0);
+    self.handler = self.dir ? zsock_new(ZMQ_REP) : NULL;
+    bool ok = self.handler && zsock_bind(self.handler, S_ZAP_ENDPOINT) == 0;
+    if (ok)
+        s_allow_refresh(&self);
+    else
+        sw_log_error("cannot start the CURVE authenticator on %s: %s", S_ZAP_ENDPOINT,
+                     zmq_strerror(zmq_errno()));
+    zsock_signal(pipe, ok ? 0 : 1);
+    zpoller_t *poller = ok ? zpoller_new(pipe, self.handler, NULL) : zpoller_new(pipe, NULL);
+    while (poller) {
+        void *which = zpoller_wait(poller, -1);
+        if (which == pipe) {
+            char *cmd = zstr_recv(pipe);
+            bool term = !cmd || !strcmp(cmd, "$TERM");
+            zstr_free(&cmd);
+            if (term)
+                break;
+        } else if (which == self.handler) {
+            s_zap_handle(&self);
+        } else if (zmq_errno() == ETERM) {
+            break;
+        }
+    }
+    zpoller_destroy(&poller);
+    if (ok)
+        zsock_unbind(self.handler, S_ZAP_ENDPOINT);
+    zsock_destroy(&self.handler);
+    zhash_destroy(&self.keys);
+    free(self.dir);
+}
+
+sw_curve_auth_t *sw_curve_auth_new(const char *allow_dir)
+{
+    assert(allow_dir);
+    sw_curve_auth_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->actor = zactor_new(s_auth_actor, (void *)allow_dir);
+    if (!self->actor || zsock_wait(self->actor) != 0) {
+        sw_curve_auth_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void sw_curve_auth_destroy(sw_curve_auth_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zactor_destroy(&(*self_p)->actor);
+    free(*self_p);
+    *self_p = NULL;
 }

@@ -1,7 +1,9 @@
-/*  sw_curve.h - CURVE security helpers: endpoint scope, certificates, handshake monitor
+/*  sw_curve.h - CURVE security helpers: endpoint scope, certificates, handshake
+ *  monitor, ZAP handler
  *
  *  sweepd secures its ZeroMQ links with CURVE (RFC 26, CurveZMQ) through czmq's zcert
- *  and zauth. This module holds what the coordinator, the worker and the CLI share:
+ *  and its own ZAP handler (RFC 27). This module holds what the coordinator, the
+ *  worker and the CLI share:
  *
  *  - sw_curve_endpoint_scope(): whether an endpoint can be reached only from this host
  *    (ipc://, inproc://, tcp on a loopback address) or from the network. The CLI
@@ -11,6 +13,8 @@
  *  - sw_curve_monitor_t: a ZeroMQ socket monitor watched on a libuv loop that logs
  *    every failed handshake (refused key, plaintext peer, wrong server key) as one
  *    warning line naming the peer and the reason, rate-limited.
+ *  - sw_curve_auth_t: the coordinator's ZAP handler (RFC 27) on the allow directory,
+ *    which logs each refused client with its public key.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -83,6 +87,12 @@ typedef struct sw_curve_monitor sw_curve_monitor_t;
 sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool server,
                                          const char *endpoint);
 
+/* Whether a server monitor logs ZAP refusals (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH); true
+ * by default. A coordinator behind sw_curve_auth turns it off: the handler logs each
+ * refusal itself, naming the refused key, and the monitor only counts it. NULL is
+ * fine. */
+void sw_curve_monitor_set_log_auth(sw_curve_monitor_t *self, bool log);
+
 /* Failed handshakes seen so far (logged or suppressed). */
 int64_t sw_curve_monitor_failures(const sw_curve_monitor_t *self);
 
@@ -90,5 +100,33 @@ int64_t sw_curve_monitor_failures(const sw_curve_monitor_t *self);
  * uv_close callback, so the loop must run once more. *SELF_P is set to NULL; NULL
  * is fine. Call it before the monitored socket is destroyed or after; both work. */
 void sw_curve_monitor_close(sw_curve_monitor_t **self_p);
+
+typedef struct sw_curve_auth sw_curve_auth_t;
+
+/* Start the process's ZAP handler (RFC 27, a REP socket bound at
+ * inproc://zeromq.zap.01 in czmq's context, served by its own thread) in place of
+ * czmq's zauth: a CURVE client is let in when its public key is in a certificate in
+ * ALLOW_DIR (copied; files named *_secret and hidden files skipped, subdirectories
+ * searched 4 levels deep, each file read with sw_curve_cert_load: one that is not a
+ * certificate is logged and skipped, a key found in two files is simply listed).
+ * The directory is scanned again on each handshake and reloaded when any file was
+ * added, removed, replaced or changed (compared to the nanosecond), so a key added
+ * while the process runs is let in without a restart; a missing directory lists no
+ * key. A let-in client's ZAP User-Id is its key (Z85), which the server reads as
+ * frame metadata "User-Id". A refused client is logged as one warning line, "CURVE
+ * handshake refused peer=ADDR key=KEY reason=client key not in the allow list (ZAP
+ * status 400) suppressed=N" (ADDR: the client's IP address, without port), at most
+ * once per (address, key) per SW_CURVE_LOG_KEY_MS and SW_CURVE_LOG_BURST lines per
+ * SW_CURVE_LOG_KEY_MS in all. ZAP requests of the NULL mechanism are allowed (as by
+ * zauth), of any other mechanism refused; a malformed request gets status 500.
+ * Start it before a CURVE server socket binds: without a handler, libzmq lets every
+ * CURVE client in. Plaintext clients never reach it: a CURVE server socket refuses
+ * them during the handshake (mechanism mismatch). Returns the handler (caller owns;
+ * sw_curve_auth_destroy, after the server sockets are closed) or NULL when it cannot
+ * start (out of memory; another handler is bound in this process: logged). */
+sw_curve_auth_t *sw_curve_auth_new(const char *allow_dir);
+
+/* Stop the handler's thread and unbind it; *SELF_P is set to NULL; NULL is fine. */
+void sw_curve_auth_destroy(sw_curve_auth_t **self_p);
 
 #endif

@@ -51,7 +51,7 @@ struct coord {
     coord_db_t *db;
     coord_sched_t *sched;
     zsock_t *router;
-    zactor_t *auth;             /* zauth, with CURVE only */
+    sw_curve_auth_t *auth;      /* the ZAP handler, with CURVE only */
     sw_curve_monitor_t *monitor;    /* logs refused handshakes, with CURVE only */
     bool curve;
     zhash_t *keys;              /* worker id -> CURVE public key (Z85) of its first HELLO */
@@ -286,21 +286,48 @@ static size_t s_int_array(cJSON *arr, int64_t *ids, size_t cap)
 
 #define S_MAX_IDS 4096
 
-/* With CURVE: whether KEY (the sender's public key) may speak for worker ID. The first
- * HELLO of an ID binds it to its key (BIND); later messages for that ID must come with
- * the same key. The binding lasts as long as this coordinator runs. */
-static bool s_key_check(coord_t *self, const char *id, const char *key, bool bind)
+/* With CURVE: whether KEY (the sender's public key) may speak for worker ID, that is
+ * whether ID is unbound or bound to KEY (REPORT, RESULT). Always true in plaintext. */
+static bool s_key_ok(coord_t *self, const char *id, const char *key)
 {
     if (!self->curve || !self->keys)
         return true;
     const char *bound = zhash_lookup(self->keys, id);
+    return !bound || !strcmp(bound, key);
+}
+
+/* With CURVE, for a HELLO: the first HELLO of an ID binds it to KEY, in the store (table
+ * worker_key) and in self->keys, its cache; the binding is committed here, before the
+ * WELCOME goes out, so no restart can forget it. Returns 0 (ID was bound to KEY or is
+ * now; nothing to do in plaintext), SW_ESTATE (ID is bound to another key: refuse),
+ * SW_EDB (the store failed: the coordinator stops; logged by s_end_turn) or
+ * SW_ENOMEM. */
+static int s_key_bind(coord_t *self, const char *id, const char *key)
+{
+    if (!self->curve || !self->keys || !*key)
+        return 0;
+    const char *bound = zhash_lookup(self->keys, id);
     if (bound)
-        return !strcmp(bound, key);
-    if (bind && *key) {
-        zhash_insert(self->keys, id, (void *)key);     /* copied: autofree */
-        sw_log_info("worker id bound to its CURVE key worker=%s key=%s", id, key);
-    }
-    return true;
+        return strcmp(bound, key) ? SW_ESTATE : 0;
+    int rc = coord_db_worker_key_bind(self->db, id, key, sw_clock_unix_ms());
+    if (rc == SW_ESTATE)        /* the store holds a binding the cache lacks: refuse */
+        return SW_ESTATE;
+    s_end_turn(self);           /* commits the binding (and the turn so far) */
+    if (self->failed || rc)
+        return SW_EDB;
+    if (zhash_insert(self->keys, id, (void *)key) != 0)    /* copied: autofree */
+        return SW_ENOMEM;
+    sw_log_info("worker id bound to its CURVE key worker=%s key=%s", id, key);
+    return 0;
+}
+
+static int s_key_load(const coord_db_worker_key_t *row, void *arg)
+{
+    zhash_t *keys = arg;
+    if (row->worker_id && row->public_key
+        && strlen(row->public_key) == SW_CURVE_KEY_TXT_LEN)
+        zhash_update(keys, row->worker_id, (void *)row->public_key);
+    return 0;
 }
 
 /* ---- sweep control: SUBMIT, CANCEL-SWEEP, RESUME-SWEEP ---- */
@@ -456,7 +483,7 @@ static void s_handle(coord_t *self, zmsg_t *m)
         zmsg_destroy(&m);
         return;
     }
-    /* the client's CURVE public key (zauth sets User-Id); empty in plaintext */
+    /* the client's CURVE public key (the ZAP handler sets User-Id); empty in plaintext */
     char key[SW_CURVE_KEY_TXT_LEN + 1] = "";
     if (self->curve) {
         const char *uid = zframe_meta(zmsg_first(m), "User-Id");
@@ -515,9 +542,16 @@ static void s_handle(coord_t *self, zmsg_t *m)
             s_reject(self, route, "malformed", "HELLO: slots must be at least 1");
             goto done;
         }
-        if (!s_key_check(self, id, key, true)) {
+        int krc = s_key_bind(self, id, key);
+        if (krc == SW_ESTATE) {
             s_reject(self, route, "not-yours", "HELLO: this worker id is bound to another "
                      "CURVE key");
+            goto done;
+        }
+        if (krc) {
+            if (!self->failed)
+                s_reject(self, route, "internal", "HELLO: the worker id's key binding "
+                         "cannot be stored");
             goto done;
         }
         size_t n = s_int_array(proto_msg_item(msg, "running"), ids, S_MAX_IDS);
@@ -548,7 +582,7 @@ static void s_handle(coord_t *self, zmsg_t *m)
         goto done;
     }
     const char *wid = r->worker_id;
-    if ((cmd == PROTO_REPORT || cmd == PROTO_RESULT) && !s_key_check(self, wid, key, false)) {
+    if ((cmd == PROTO_REPORT || cmd == PROTO_RESULT) && !s_key_ok(self, wid, key)) {
         s_reject(self, route, "not-yours", cmd == PROTO_RESULT
                  ? "RESULT: this worker id is bound to another CURVE key"
                  : "REPORT: this worker id is bound to another CURVE key");
@@ -704,7 +738,8 @@ int coord_options_check(const coord_options_t *o, char *err, size_t errlen)
     return 0;
 }
 
-/* Make the ROUTER a CURVE server behind zauth (before it binds: no plaintext window). */
+/* Make the ROUTER a CURVE server behind the ZAP handler (before it binds: no window
+ * without authentication), and load the worker key bindings from the store. */
 static int s_curve_setup(coord_t *self, const coord_options_t *opts)
 {
     const char *pub = opts->curve_public_key, *sec = opts->curve_secret_key;
@@ -714,11 +749,8 @@ static int s_curve_setup(coord_t *self, const coord_options_t *opts)
                      "allow directory");
         return SW_EINVAL;
     }
-    self->auth = zactor_new(zauth, NULL);
-    if (!self->auth)
-        return SW_ENOMEM;
-    if (zstr_sendx(self->auth, "CURVE", opts->curve_allow_dir, NULL) != 0
-        || zsock_wait(self->auth) != 0) {
+    self->auth = sw_curve_auth_new(opts->curve_allow_dir);
+    if (!self->auth) {
         sw_log_error("cannot start the authenticator on '%s'", opts->curve_allow_dir);
         return SW_EINVAL;
     }
@@ -729,6 +761,13 @@ static int s_curve_setup(coord_t *self, const coord_options_t *opts)
     if (!self->keys)
         return SW_ENOMEM;
     zhash_autofree(self->keys);
+    /* the bindings made before a restart hold as they did */
+    if (coord_db_worker_keys(self->db, s_key_load, self->keys) != 0) {
+        sw_log_error("cannot read the worker key bindings from the database");
+        return SW_EDB;
+    }
+    if (zhash_size(self->keys))
+        sw_log_info("worker key bindings loaded count=%zu", zhash_size(self->keys));
     self->curve = true;
     return 0;
 }
@@ -801,7 +840,7 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
     return self;
 fail:
     zsock_destroy(&self->router);
-    zactor_destroy(&self->auth);
+    sw_curve_auth_destroy(&self->auth);
     zhash_destroy(&self->keys);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);
@@ -877,8 +916,10 @@ int coord_start(coord_t *self)
         return rc;
     self->poll.data = self;
     self->open_handles++;
-    if (self->curve)
+    if (self->curve) {
         self->monitor = sw_curve_monitor_new(self->loop, self->router, true, NULL);
+        sw_curve_monitor_set_log_auth(self->monitor, false);   /* the ZAP handler logs them */
+    }
     uv_timer_init(self->loop, &self->heartbeat_timer);
     self->heartbeat_timer.data = self;
     self->open_handles++;
@@ -915,7 +956,7 @@ static void s_free(coord_t *self)
         zmsg_destroy(&m);
     zlist_destroy(&self->sendq);
     zsock_destroy(&self->router);
-    zactor_destroy(&self->auth);
+    sw_curve_auth_destroy(&self->auth);     /* after the router: never a socket without it */
     zhash_destroy(&self->keys);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);

@@ -58,9 +58,9 @@ typedef struct {
                                        characters each, copied); NULL: plaintext */
     const char *curve_secret_key;
     const char *curve_allow_dir;    /* CURVE: directory of the public certificates of the
-                                       workers and status clients let in (zauth; files
-                                       added later are picked up within a second); required
-                                       with the keys */
+                                       workers and status clients let in (sw_curve_auth;
+                                       files added later are picked up at the next
+                                       handshake); required with the keys */
 } coord_options_t;
 
 /* Progress of one sweep (the scheduler's counts): done = complete + pruned + failed +
@@ -94,13 +94,15 @@ int coord_options_check(const coord_options_t *o, char *err, size_t errlen);
  * cannot bind; a key that is not 40 Z85 characters, or keys without an allow
  * directory; logged), SW_ENOMEM.
  *
- * With curve_* set, the ROUTER is a CURVE server (RFC 26) behind a zauth actor that
- * lets in only the keys found in curve_allow_dir; a socket monitor logs every refused
- * handshake (peer address and reason, rate-limited; see sw_curve_monitor_new). The
- * first HELLO of a worker id binds that id to the sender's public key (frame metadata
- * "User-Id") for as long as the coordinator runs; a later HELLO, REPORT or RESULT for
- * the id from another key is rejected with ERROR code "not-yours". The policy of
- * refusing plaintext on a network endpoint lives in the CLI, not here. */
+ * With curve_* set, the ROUTER is a CURVE server (RFC 26) behind the ZAP handler
+ * sw_curve_auth_new, which lets in only the keys found in curve_allow_dir and logs each
+ * refused client with its key; a socket monitor logs the other failed handshakes
+ * (peer address and reason, rate-limited; see sw_curve_monitor_new). The first HELLO
+ * of a worker id binds that id to the sender's public key (frame metadata "User-Id"):
+ * the binding is stored (coord_db_worker_key_bind) and committed before the WELCOME,
+ * and loaded again by the next coord_new on the same database; a later HELLO, REPORT
+ * or RESULT for the id from another key is rejected with ERROR code "not-yours". The
+ * policy of refusing plaintext on a network endpoint lives in the CLI, not here. */
 coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err);
 
 /* Serve the sweep *SPEC_P (consumed whatever the result; validated by the caller):

@@ -9,8 +9,9 @@
 # The allowed worker's key is added to the allow directory while the coordinator
 # runs; that worker then runs the 9-point grid to the end. A listed client that
 # claims the allowed worker's id with its own key is rejected (the id is bound to the
-# key of its first HELLO). Plaintext on a network endpoint is refused (exit 2)
-# without --insecure.
+# key of its first HELLO), also after the coordinator restarts on the same database,
+# while the worker's own key is still let in. The coordinator's refusal line names the
+# refused key. Plaintext on a network endpoint is refused (exit 2) without --insecure.
 . tests/it-lib.sh
 
 K="$T/keys"
@@ -92,10 +93,13 @@ it_wait_line "$T/coord.log" "listening endpoint=$EP .*security=curve" 10
 it_start wbad "$SWEEPD" worker --connect "$EP" --id wbad --curve-secret "$K/wbad.key_secret" \
     --coordinator-key "$K/coord.key"
 WBAD=$PID
-it_wait_line "$T/coord.log" "CURVE handshake refused peer=127\.0\.0\.1:[0-9]+ reason=client key not in the allow list" 15
+it_wait_line "$T/coord.log" "CURVE handshake refused peer=127\.0\.0\.1 key=.* reason=client key not in the allow list" 15
 it_wait_line "$T/wbad.log" "CURVE handshake with $EP failed reason=the coordinator refused this key" 15
 kill -TERM $WBAD; it_wait_exit $WBAD 10
-pass "unlisted worker refused; both sides logged it"
+# the refused key, exactly as keygen printed it (Z85 holds regex characters: -F)
+grep -qF "CURVE handshake refused peer=127.0.0.1 key=$(cat "$T/wbad.pub") reason=client key not in the allow list" \
+    "$T/coord.log" || fail "the coordinator's refusal line does not name wbad's key $(cat "$T/wbad.pub")"
+pass "unlisted worker refused; both sides logged it, the coordinator naming the refused key"
 
 it_start wplain "$SWEEPD" worker --connect "$EP" --id wplain
 WPLAIN=$PID
@@ -154,8 +158,33 @@ grep -qF "worker id bound to its CURVE key worker=wok key=$(cat "$T/ops.pub")" "
     && fail "the impostor's key was bound"
 pass "HELLO for worker id wok from another (listed) key rejected"
 
-kill -TERM $COORD; it_wait_exit $COORD 10
-[ "$RC" -eq 0 ] || fail "coordinator exited $RC on SIGTERM"
 kill -TERM $WOK; it_wait_exit $WOK 10
 [ "$RC" -eq 0 ] || fail "allowed worker exited $RC on SIGTERM"
+kill -TERM $COORD; it_wait_exit $COORD 10
+[ "$RC" -eq 0 ] || fail "coordinator exited $RC on SIGTERM"
+
+# ---- the binding outlives a restart: it is in the database -----------------------------
+it_start coord2 "$SWEEPD" coordinator --bind "$EP" --db "$T/c.db" --heartbeat-ms 200 \
+    --curve-secret "$K/coord.key_secret" --curve-allow "$A" --log-level info "$T/spec.json"
+COORD=$PID
+it_wait_line "$T/coord2.log" "listening endpoint=$EP .*security=curve" 10
+grep -q "worker key bindings loaded count=1" "$T/coord2.log" || fail "the restarted coordinator loaded no binding"
+it_start imp2 "$SWEEPD" worker --connect "$EP" --id wok --curve-secret "$K/ops.key_secret" \
+    --coordinator-key "$K/coord.key"
+IMP=$PID
+it_wait_line "$T/coord2.log" "message rejected, HELLO: this worker id is bound to another CURVE key code=not-yours" 15
+kill -TERM $IMP; it_wait_exit $IMP 10
+grep -q "worker joined worker=wok" "$T/coord2.log" && fail "the impostor joined as wok after the restart"
+grep -q "worker id bound to its CURVE key" "$T/coord2.log" && fail "the restarted coordinator bound wok again"
+pass "after a restart on the same database, a HELLO for wok from another listed key is still rejected"
+
+it_start wok2 "$SWEEPD" worker --connect "$EP" --id wok --curve-secret "$K/wok.key_secret" \
+    --coordinator-key "$K/coord.key"
+WOK=$PID
+it_wait_line "$T/coord2.log" "worker joined worker=wok " 15
+kill -TERM $WOK; it_wait_exit $WOK 10
+[ "$RC" -eq 0 ] || fail "allowed worker exited $RC on SIGTERM"
+kill -TERM $COORD; it_wait_exit $COORD 10
+[ "$RC" -eq 0 ] || fail "restarted coordinator exited $RC on SIGTERM"
+pass "after the restart wok's own key is let in as wok"
 it_final_checks "$T/c.db"

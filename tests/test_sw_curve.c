@@ -1,15 +1,19 @@
-/*  test_sw_curve.c - endpoint scope, certificate loading, handshake monitor
+/*  test_sw_curve.c - endpoint scope, certificate loading, handshake monitor, ZAP handler
  *
  *  The monitor test uses real sockets on 127.0.0.1, a real zauth allow-list
  *  directory and a real libuv loop: a client whose key is not listed must show up
- *  as one refused handshake, a listed one as none.
+ *  as one refused handshake, a listed one as none. The ZAP handler test does the same
+ *  behind sw_curve_auth, and reads the refusal line it writes to stderr.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
 #include "tests/test_util.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/sw_curve.h"
 #include "common/sw_log.h"
@@ -147,6 +151,7 @@ typedef struct {
     sw_curve_monitor_t *mon;
     zsock_t *server;
     int64_t received;
+    char user_id[64];               /* "User-Id" of the last message received */
     bool timed_out;
 } s_fx_t;
 
@@ -170,6 +175,9 @@ static void s_run(uv_loop_t *loop, s_fx_t *fx, int64_t want_failures)
         zmsg_t *m = zmsg_recv_nowait(fx->server);
         if (m) {
             fx->received++;
+            zframe_t *last = zmsg_last(m);
+            const char *uid = last ? zframe_meta(last, "User-Id") : NULL;
+            snprintf(fx->user_id, sizeof fx->user_id, "%s", uid ? uid : "");
             zmsg_destroy(&m);
         }
         zpoller_t *p = zpoller_new(fx->server, NULL);
@@ -245,6 +253,128 @@ static void test_monitor_refused_and_allowed(void **state)
     free(dir);
 }
 
+/* Connect a DEALER with CERT to the CURVE server SERVER_CERT on PORT, send "hello". */
+static zsock_t *s_client(zcert_t *cert, zcert_t *server_cert, int port)
+{
+    zsock_t *c = zsock_new(ZMQ_DEALER);
+    assert_non_null(c);
+    zcert_apply(cert, c);
+    zsock_set_curve_serverkey(c, zcert_public_txt(server_cert));
+    zsock_set_linger(c, 0);
+    assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
+    zstr_send(c, "hello");
+    return c;
+}
+
+/* The coordinator's ZAP handler: a listed key is let in with its key as User-Id; an
+ * unlisted one is refused and logged with its exact key; a certificate added while
+ * it runs is let in; a key in two files and a file that is no certificate do no
+ * harm; a second handler in the process cannot start. */
+static void test_auth_allow_list(void **state)
+{
+    (void)state;
+    zsys_handler_set(NULL);
+    sw_log_set_level(SW_LOG_WARN);
+    char *dir = test_mkdtemp();
+    char path[512];
+    zcert_t *server = zcert_new(), *ok = zcert_new(), *bad = zcert_new(), *late = zcert_new();
+    snprintf(path, sizeof path, "%s/ok.key", dir);
+    assert_int_equal(zcert_save_public(ok, path), 0);
+    snprintf(path, sizeof path, "%s/ok-copy.key", dir);     /* zcertstore would abort */
+    assert_int_equal(zcert_save_public(ok, path), 0);
+    free(test_write_file(dir, "notes.txt", "not a certificate\n"));
+    snprintf(path, sizeof path, "%s/late.key_secret", dir); /* secrets are not listed */
+    assert_int_equal(zcert_save_secret(late, path), 0);
+
+    char *logdir = test_mkdtemp();             /* not in the allow directory */
+    char logpath[600];
+    snprintf(logpath, sizeof logpath, "%s/stderr.log", logdir);
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+
+    sw_curve_auth_t *auth = sw_curve_auth_new(dir);
+    assert_non_null(auth);
+    assert_null(sw_curve_auth_new(dir));        /* the ZAP endpoint is taken */
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    s_fx_t fx = {0};
+    fx.server = zsock_new(ZMQ_ROUTER);
+    zcert_apply(server, fx.server);
+    zsock_set_curve_server(fx.server, 1);
+    int port = zsock_bind(fx.server, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    fx.mon = sw_curve_monitor_new(&loop, fx.server, true, NULL);
+    assert_non_null(fx.mon);
+    sw_curve_monitor_set_log_auth(fx.mon, false);
+
+    /* unlisted: refused, nothing received */
+    zsock_t *c = s_client(bad, server, port);
+    s_run(&loop, &fx, 1);
+    assert_false(fx.timed_out);
+    assert_int_equal(fx.received, 0);
+    zsock_destroy(&c);
+
+    /* listed: received, the key as User-Id */
+    int64_t before = sw_curve_monitor_failures(fx.mon);
+    c = s_client(ok, server, port);
+    s_run(&loop, &fx, before + 100);
+    assert_false(fx.timed_out);
+    assert_int_equal(fx.received, 1);
+    assert_string_equal(fx.user_id, zcert_public_txt(ok));
+    zsock_destroy(&c);
+
+    /* a certificate added while the handler runs is let in, no restart */
+    snprintf(path, sizeof path, "%s/late.key", dir);
+    assert_int_equal(zcert_save_public(late, path), 0);
+    fx.received = 0;
+    c = s_client(late, server, port);
+    s_run(&loop, &fx, before + 100);
+    assert_false(fx.timed_out);
+    assert_int_equal(fx.received, 1);
+    assert_string_equal(fx.user_id, zcert_public_txt(late));
+    zsock_destroy(&c);
+
+    sw_curve_monitor_close(&fx.mon);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    zsock_destroy(&fx.server);
+    sw_curve_auth_destroy(&auth);
+    assert_null(auth);
+    sw_curve_auth_destroy(&auth);               /* twice is fine */
+
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char *log = test_read_file(logpath, NULL);
+    assert_non_null(log);
+    char want[256];
+    snprintf(want, sizeof want, "W: CURVE handshake refused peer=127.0.0.1 key=%s reason=client "
+             "key not in the allow list (ZAP status 400) suppressed=0\n", zcert_public_txt(bad));
+    assert_non_null(strstr(log, want));
+    const char *first = strstr(log, "CURVE handshake refused");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "CURVE handshake refused"));   /* one line, no monitor's */
+    int skipped = 0;                            /* logged per load, not per handshake: */
+    for (const char *p = log; (p = strstr(p, "notes.txt' is not a CURVE certificate")); p++)
+        skipped++;
+    assert_int_equal(skipped, 2);               /* at start, and when late.key came */
+    free(log);
+
+    zcert_destroy(&server);
+    zcert_destroy(&ok);
+    zcert_destroy(&bad);
+    zcert_destroy(&late);
+    test_rmtree(dir);
+    free(dir);
+    test_rmtree(logdir);
+    free(logdir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_cert_load),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_monitor_refused_and_allowed),
+        cmocka_unit_test(test_auth_allow_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
