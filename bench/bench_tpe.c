@@ -2,7 +2,8 @@
  *
  *  (a) quality: the best value after 50 and 100 trials on the standard test
  *      functions (common/sw_testfn.h), median [25th, 75th percentile] over seeds
- *      0-9, for sweepd's TPE (univariate and multivariate) and random search,
+ *      0-9, for sweepd's TPE (its defaults, which are multivariate, and univariate)
+ *      and random search,
  *      beside Optuna 3.1's TPE measured on the same functions and budget
  *      (../shared/anchors/RESULTS.md, section 3; bench/optuna_tpe.py reruns it).
  *  (b) cost: median milliseconds of one coord_tpe_propose() with 3 float
@@ -13,7 +14,7 @@
  *      the coordinator does; --json leaves the views out (TPE reads the JSON).
  *
  *  Usage: bench_tpe [quality|latency|all] [--seeds N] [--trials N] [--first-seed N]
- *                   [--tpe-only] [--sampler '"key":value,...'] [--univariate] [--cpu]
+ *                   [--tpe-only] [--sampler '"key":value,...'] [--defaults-only] [--cpu]
  *                   [--json] [--values FILE]
  *  --values appends every run's best value to FILE ("function variant seed best").
  *  --first-seed and --sampler serve tuning: options are chosen on seeds other than
@@ -35,7 +36,7 @@
 #include "coordinator/coord_sampler.h"
 #include "coordinator/coord_tpe.h"
 
-enum { V_TPE, V_TPE_MV, V_RANDOM, V_COUNT };
+enum { V_TPE, V_TPE_UNI, V_RANDOM, V_COUNT };   /* defaults, "multivariate": false, random */
 
 /* One benchmark problem and Optuna's median best after 100 trials (RESULTS.md 3). */
 typedef struct {
@@ -56,9 +57,10 @@ static const s_problem_t s_problems[] = {
 
 static int s_first_seed;            /* --first-seed: seeds FIRST .. FIRST + seeds - 1 */
 static const char *s_extra = "";    /* --sampler: extra "key":value pairs for the tpe object */
-static int s_tpe_only;              /* --tpe-only: skip the mv and random columns */
+static int s_tpe_only;              /* --tpe-only: skip the univariate and random columns */
 static const char *s_values;        /* --values FILE: append "function variant seed best"
-                                       lines, one per run (variant 0 TPE, 1 mv, 2 random) */
+                                       lines, one per run (variant 0 TPE with its defaults,
+                                       1 univariate TPE, 2 random) */
 
 /* A spec with D float parameters x0..x{D-1} over FN's domain (or [-5, 5] when FN is
  * NULL). Caller owns. */
@@ -70,9 +72,9 @@ static sw_spec_t *s_spec(const sw_testfn_t *fn, int d, uint64_t seed, int varian
                      "\"method\":\"%s\",\"seed\":%llu,\"trainer\":{\"type\":\"function\"},",
                      variant == V_RANDOM ? "random" : "tpe", (unsigned long long)seed);
     if (variant != V_RANDOM)
-        n += snprintf(text + n, sizeof text - (size_t)n,
-                      "\"sampler\":{\"type\":\"tpe\",\"multivariate\":%s%s%s},",
-                      variant == V_TPE_MV ? "true" : "false", *s_extra ? "," : "", s_extra);
+        n += snprintf(text + n, sizeof text - (size_t)n, "\"sampler\":{\"type\":\"tpe\"%s%s%s},",
+                      variant == V_TPE_UNI ? ",\"multivariate\":false" : "", *s_extra ? "," : "",
+                      s_extra);
     n += snprintf(text + n, sizeof text - (size_t)n, "\"parameters\":{");
     for (int i = 0; i < d; i++) {
         double lo = -5, hi = 5;
@@ -172,7 +174,7 @@ static int s_quality(int seeds, int trials)
            "seeds %d-%d%s%s\n", trials, s_first_seed, s_first_seed + seeds - 1,
            *s_extra ? ", sampler options " : "", s_extra);
     printf("%-18s %-10s %-30s %-30s %-26s  %s\n", "function", "Optuna TPE", "sweepd TPE",
-           "sweepd TPE mv", "sweepd random", "TPE<=Optuna");
+           "sweepd TPE univariate", "sweepd random", "TPE<=Optuna");
     int wins[V_COUNT] = {0};
     uint64_t t0 = sw_clock_mono_ms();
     for (int k = 0; k < S_NPROB; k++) {
@@ -203,11 +205,11 @@ static int s_quality(int seeds, int trials)
             free(b100);
         }
         printf("%-18s %-10.4g %-30s %-30s %-26s  %s / %s\n", label, pb->optuna_tpe, cell[V_TPE],
-               cell[V_TPE_MV], cell[V_RANDOM], med[V_TPE] <= pb->optuna_tpe ? "yes" : "no",
-               med[V_TPE_MV] <= pb->optuna_tpe ? "yes" : "no");
+               cell[V_TPE_UNI], cell[V_RANDOM], med[V_TPE] <= pb->optuna_tpe ? "yes" : "no",
+               med[V_TPE_UNI] <= pb->optuna_tpe ? "yes" : "no");
     }
-    printf("functions where the median is at least as good as Optuna's TPE: TPE %d/%d, TPE mv %d/%d, "
-           "random %d/%d  (%.1f s)\n\n", wins[V_TPE], S_NPROB, wins[V_TPE_MV], S_NPROB,
+    printf("functions where the median is at least as good as Optuna's TPE: TPE %d/%d, TPE univariate "
+           "%d/%d, random %d/%d  (%.1f s)\n\n", wins[V_TPE], S_NPROB, wins[V_TPE_UNI], S_NPROB,
            wins[V_RANDOM], S_NPROB, (double)(sw_clock_mono_ms() - t0) / 1000.0);
     return 0;
 }
@@ -292,7 +294,7 @@ static double s_latency(int variant, int n, int asks, double *p90)
     return med;
 }
 
-static int s_only_univariate;   /* --univariate: skip the multivariate latency */
+static int s_defaults_only;     /* --defaults-only: skip the univariate latency */
 
 static int s_cost(void)
 {
@@ -300,18 +302,21 @@ static int s_cost(void)
     static const double optuna[] = {6.2, 21.4, 102.3, NAN}, optuna_mv[] = {5.6, 19.4, 72.6, NAN};
     printf("(b) cost: ms per proposal, 3 float params in [-5, 5], N completed trials "
            "(median of 30 [p90])\n");
-    printf("%-8s %-20s %-20s %-16s %-16s\n", "N", "sweepd TPE", "sweepd TPE mv", "Optuna TPE",
-           "Optuna TPE mv");
+    printf("%-8s %-20s %-22s %-16s %-16s\n", "N", "sweepd TPE", "sweepd TPE univariate",
+           "Optuna TPE", "Optuna TPE mv");
     for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
         double p90a, p90b;
         double a = s_latency(V_TPE, ns[k], 30, &p90a);
-        double b = s_only_univariate ? NAN : s_latency(V_TPE_MV, ns[k], 30, &p90b);
+        double b = s_defaults_only ? NAN : s_latency(V_TPE_UNI, ns[k], 30, &p90b);
         char ca[40], cb[40], oa[24], ob[24];
         snprintf(ca, sizeof ca, "%.3f [%.3f]", a, p90a);
-        snprintf(cb, sizeof cb, "%.3f [%.3f]", b, p90b);
+        if (isnan(b))
+            snprintf(cb, sizeof cb, "-");
+        else
+            snprintf(cb, sizeof cb, "%.3f [%.3f]", b, p90b);
         snprintf(oa, sizeof oa, isnan(optuna[k]) ? "-" : "%.1f", optuna[k]);
         snprintf(ob, sizeof ob, isnan(optuna_mv[k]) ? "-" : "%.1f", optuna_mv[k]);
-        printf("%-8d %-20s %-20s %-16s %-16s\n", ns[k], ca, cb, oa, ob);
+        printf("%-8d %-20s %-22s %-16s %-16s\n", ns[k], ca, cb, oa, ob);
         fflush(stdout);
     }
     printf("(Optuna 3.1 in memory, ask + 3 suggest_float, ../shared/anchors/RESULTS.md section 2)\n");
@@ -337,15 +342,15 @@ int main(int argc, char **argv)
             s_cpu_time = 1;
         else if (!strcmp(argv[i], "--json"))
             s_json_path = 1;
-        else if (!strcmp(argv[i], "--univariate"))
-            s_only_univariate = 1;
+        else if (!strcmp(argv[i], "--defaults-only"))
+            s_defaults_only = 1;
         else if (!strcmp(argv[i], "--trials") && i + 1 < argc)
             trials = atoi(argv[++i]);
         else if (!strcmp(argv[i], "quality") || !strcmp(argv[i], "latency") || !strcmp(argv[i], "all"))
             what = argv[i];
         else {
             fprintf(stderr, "usage: bench_tpe [quality|latency|all] [--seeds N] [--trials N] "
-                            "[--univariate] [--cpu] [--json] [--first-seed N] [--tpe-only]\n"
+                            "[--defaults-only] [--cpu] [--json] [--first-seed N] [--tpe-only]\n"
                             "                 [--values FILE]\n"
                             "                 [--sampler '\"key\":value,...']\n");
             return 2;

@@ -1743,8 +1743,8 @@ int sw_spec_pruner_options(const cJSON *o, const char *objective_metric,
 /* Defaults that differ from Optuna 3.1's are chosen on tuning seeds (100-299), never
  * on the reported 0-9: docs/SAMPLERS.md, "Choosing the defaults". */
 #define S_TPE_N_EI_DEFAULT 24
-#define S_TPE_GAMMA_DEFAULT 0.12
-#define S_TPE_PRIOR_WEIGHT_DEFAULT 8.0
+#define S_TPE_GAMMA_DEFAULT 0.1
+#define S_TPE_PRIOR_WEIGHT_DEFAULT 5.0
 
 int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
 {
@@ -1753,6 +1753,7 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
     out->n_ei_candidates = S_TPE_N_EI_DEFAULT;
     out->gamma = S_TPE_GAMMA_DEFAULT;
     out->prior_weight = S_TPE_PRIOR_WEIGHT_DEFAULT;
+    out->multivariate = true;
     out->constant_liar = true;
     out->estimator = SW_TPE_OPTUNA31;
     out->weights = SW_TPE_WEIGHTS_UNIFORM;
@@ -1767,7 +1768,7 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
     static const char *const keys[] = {"type", "n_startup_trials", "n_ei_candidates", "gamma",
                                        "prior_weight", "multivariate", "constant_liar",
                                        "consider_endpoints", "estimator", "weights", "startup",
-                                       NULL};
+                                       "multivariate_bandwidth", NULL};
     bool ok = true;
     for (const cJSON *it = o->child; it; it = it->next) {
         const char *k = it->string ? it->string : "";
@@ -1775,7 +1776,8 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
             if (errs)
                 sw_errs_add(errs, "sampler.%s: unknown option for the tpe sampler (known: type, "
                             "n_startup_trials, n_ei_candidates, gamma, prior_weight, multivariate, "
-                            "constant_liar, consider_endpoints, estimator, weights, startup)", k);
+                            "constant_liar, consider_endpoints, estimator, weights, startup, "
+                            "multivariate_bandwidth)", k);
             ok = false;
         }
     }
@@ -1810,12 +1812,16 @@ int sw_spec_tpe_options(const cJSON *o, sw_tpe_opts_t *out, sw_errs_t *errs)
     static const char *const estimators[] = {"optuna3.1", "optuna4", NULL};
     static const char *const weights[] = {"uniform", "optuna", NULL};
     static const char *const startups[] = {"lhs", "random", NULL};
+    static const char *const bandwidths[] = {"hyperopt", "optuna", NULL};
     int e = (int)out->estimator, w = (int)out->weights, st = (int)out->startup;
+    int bw = (int)out->mv_bandwidth;
     ok &= s_opt_choice(errs, "sampler", o, "estimator", estimators, &e);
     ok &= s_opt_choice(errs, "sampler", o, "weights", weights, &w);
     ok &= s_opt_choice(errs, "sampler", o, "startup", startups, &st);
+    ok &= s_opt_choice(errs, "sampler", o, "multivariate_bandwidth", bandwidths, &bw);
     out->estimator = (sw_tpe_estimator_t)e;
     out->weights = (sw_tpe_weights_t)w;
     out->startup = (sw_tpe_startup_t)st;
+    out->mv_bandwidth = (sw_tpe_bandwidth_t)bw;
     return ok ? 0 : SW_EINVAL;
 }

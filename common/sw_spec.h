@@ -231,25 +231,37 @@ typedef enum {
     SW_TPE_STARTUP_RANDOM       /* "random": the random sampler's proposals */
 } sw_tpe_startup_t;
 
+/* Bandwidths of the multivariate estimator's kernels (univariate estimators always
+ * use the neighbour rule). */
+typedef enum {
+    SW_TPE_BW_HYPEROPT,         /* "hyperopt": per kernel and dimension, the larger gap
+                                   to a neighbouring mean (Bergstra et al. 2011's rule,
+                                   as the univariate estimator; Watanabe 2023, Table 6) */
+    SW_TPE_BW_OPTUNA            /* "optuna": Optuna's multivariate TPE, one bandwidth
+                                   0.2 n^(-1/(d+4)) (high - low) per dimension */
+} sw_tpe_bandwidth_t;
+
 /* Parsed "sampler" object of the tpe method (docs/SAMPLERS.md has each default and
  * how the ones that differ from Optuna 3.1's were chosen). */
 typedef struct {
     int n_startup_trials;       /* 10; integer >= 0 */
     int n_ei_candidates;        /* 24; integer >= 1 */
-    double gamma;               /* 0.12; (0, 1] */
-    double prior_weight;        /* 8.0; finite > 0 */
-    bool multivariate;          /* false */
+    double gamma;               /* 0.1; (0, 1] */
+    double prior_weight;        /* 5.0; finite > 0 */
+    bool multivariate;          /* true */
     bool constant_liar;         /* true */
     bool consider_endpoints;    /* false */
     sw_tpe_estimator_t estimator;   /* "optuna3.1" */
     sw_tpe_weights_t weights;       /* "uniform" */
     sw_tpe_startup_t startup;       /* "lhs" */
+    sw_tpe_bandwidth_t mv_bandwidth;    /* "hyperopt" (key "multivariate_bandwidth") */
 } sw_tpe_opts_t;
 
 /* Read the sampler object SAMPLER (NULL: every default) into *OUT. Rules: "type"
  * must be "tpe"; no other keys than those of sw_tpe_opts_t; each in its range
  * above; booleans are JSON booleans; estimator "optuna3.1" or "optuna4"; weights
- * "uniform" or "optuna"; startup "lhs" or "random".
+ * "uniform" or "optuna"; startup "lhs" or "random"; multivariate_bandwidth
+ * "hyperopt" or "optuna".
  * Returns 0, or SW_EINVAL after appending one "sampler.KEY: reason" message per
  * fault to ERRS (may be NULL), e.g. "sampler.n_ei_candidates: must be an integer
  * >= 1". */

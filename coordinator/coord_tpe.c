@@ -17,10 +17,12 @@
  *    4. Each side becomes a Parzen estimator: one component per observation,
  *       weighted 1 (weights "uniform") or by Optuna's default_weights (a ramp that
  *       down-weights trials older than the newest 25), plus a prior component (mean at the centre of the
- *       domain, sigma = its width, weight prior_weight). Bandwidths: univariate, the
- *       larger distance to a neighbour among the sorted means (prior included;
- *       consider_endpoints = false: the outermost use their inner neighbour);
- *       multivariate, Scott's rule 0.2 n^(-1/(d+4)) (high - low). Both are clipped
+ *       domain, sigma = its width, weight prior_weight). Bandwidths: the larger
+ *       distance to a neighbour among the sorted means (prior included;
+ *       consider_endpoints = false: the outermost use their inner neighbour), per
+ *       parameter and, multivariate (the default), per kernel and dimension
+ *       (multivariate_bandwidth "hyperopt"); or, multivariate_bandwidth "optuna",
+ *       Optuna's 0.2 n^(-1/(d+4)) (high - low) for every kernel. All are clipped
  *       to [(high - low) / min(100, 1 + n_kernels), high - low] (the "magic clip").
  *       Numerical kernels are normals truncated to the domain; stepped and integer
  *       domains widen the domain by half a step on each side and give each lattice
@@ -36,9 +38,11 @@
  *  component's truncation normaliser and log weight are computed once per call;
  *  each parameter's sorted order is kept from one call to the next and only the
  *  new or changed entries are sorted (radix) and merged in (s_column_order); and
- *  univariate components at the clip (the narrowest allowed) are kept sorted by
- *  mean so that a candidate visits only those within 8 sigma of it, two at a time
- *  (s_exp_v2: each lane computes what a scalar loop would). What is skipped is bounded (its
+ *  components at the clip (the narrowest allowed; multivariate: in the first
+ *  dimension) are kept sorted by mean so that a candidate visits only those within
+ *  8 sigma of it (univariate: two at a time, s_exp_v2, each lane computing what a
+ *  scalar loop would; multivariate: from rows packed in that order, summing the
+ *  dimensions until the squared distance passes 64). What is skipped is bounded (its
  *  total is at most exp(-32) times the sum of the narrow components' scaled
  *  weights) and checked against the sum found: when the bound exceeds 2^-24 of
  *  that sum, the full sum is taken instead, so a score is off by less than 6e-8
@@ -81,6 +85,9 @@ enum {
     S_B_EL, S_B_EG,                                         /* s_uest_build */
     S_B_POS, S_B_MATCH, S_B_KEPT, S_B_FRESH,                /* s_column_order */
     S_B_KVAL, S_B_FX, S_B_KNUM, S_B_ONUM, S_B_KEYS, S_B_PERM, S_B_TMP,
+    S_B_JIDX, S_B_JBELOW, S_B_JXB, S_B_JXA, S_B_JWB, S_B_JWA,   /* s_propose_joint */
+    S_B_JSIDE, S_B_JORDB, S_B_JORDA, S_B_JVALB, S_B_JVALA, S_B_JCAND,
+    S_B_MEL, S_B_MEG,                                       /* s_mest_build */
     S_B_COUNT
 };
 enum { S_CONT, S_DISC, S_CAT };
@@ -98,13 +105,14 @@ struct coord_tpe {
                                    bandwidths, densities with their 1/sigma factor */
     bool uniform_weights;       /* weights "uniform" (else Optuna's default_weights) */
     bool lhs_startup;           /* startup "lhs" (else the random sampler's) */
+    bool mv_hyperopt;           /* multivariate_bandwidth "hyperopt" (else "optuna") */
     struct s_sorted *sorted;    /* n_params caches of the last call's sorted columns */
     struct {
         void *p;
         size_t cap;             /* bytes */
-    } scratch[S_B_COUNT];       /* grow-only buffers of the univariate path, reused
-                                   by every call (no allocation, no page faults once
-                                   the history stops growing much) */
+    } scratch[S_B_COUNT];       /* grow-only buffers, reused by every call (no
+                                   allocation, no page faults once the history stops
+                                   growing much) */
 };
 
 /* One parameter's column as the last proposal sorted it: the trial numbers and
@@ -167,6 +175,7 @@ coord_tpe_t *coord_tpe_new(const sw_spec_t *spec, sw_errs_t *errs)
     self->optuna4 = o.estimator == SW_TPE_OPTUNA4;
     self->uniform_weights = o.weights == SW_TPE_WEIGHTS_UNIFORM;
     self->lhs_startup = o.startup == SW_TPE_STARTUP_LHS;
+    self->mv_hyperopt = o.mv_bandwidth == SW_TPE_BW_HYPEROPT;
     self->sorted = calloc((size_t)spec->n_params + 1, sizeof *self->sorted);
     if (!self->sorted) {
         free(self);
@@ -1219,50 +1228,108 @@ done:
  */
 
 typedef struct {
-    size_t m;                   /* components: observations, then the prior (last) */
+    size_t m;                   /* components: observations (trial order), then the prior */
     int D;                      /* joint dimensions */
     double *mu;                 /* m x D, model space (categorical: value index) */
-    double *lc;                 /* m: log weight - sum_d log Z_kd (- log sigma, cont.) */
+    double *sig, *isig;         /* m x D: each component's bandwidth per dimension (the
+                                   prior's row: the domain's width; categorical: 0) */
+    double *lc;                 /* m: log weight - sum_d log Z_kd (- log sqrt(2 pi), cont.) */
     double *cw;                 /* m: cumulative weights */
-    double *sig, *isig;         /* D: observation bandwidth; prior uses psig/ipsig */
-    double *psig, *ipsig;       /* D: prior bandwidth */
-    double *lpm, *lpo;          /* D: categorical log p at the observed / another value */
     double *c;                  /* m: exp(lc - lcmax) */
+    double *lpm, *lpo;          /* D: categorical log p at the observed / another value */
     double csum;                /* sum of C */
     double lcmax;
+    /* All-continuous fast path (s_mest_logpdf): the components whose bandwidth in
+     * dimension 0 is the clip's floor, sorted by their mean there, so that a
+     * candidate visits only those within S_WINDOW floors of it in that dimension;
+     * every other component is visited always. */
+    size_t n_narrow, n_wide;
+    uint32_t *narrow;           /* n_narrow component indices, by mu[., 0] */
+    double *narrow_mu0;         /* their means in dimension 0, ascending */
+    double *packed;             /* n_narrow rows of 2 D + 1: the means, the inverse
+                                   bandwidths and C of each narrow component, in
+                                   the order of NARROW (read in sequence) */
+    uint32_t *wide;             /* n_wide component indices (the prior among them) */
+    double win;                 /* S_WINDOW x the floor bandwidth of dimension 0 */
 } s_mest_t;
 
-static void s_mest_free(s_mest_t *e)
+/* Bandwidths of dimension DD of the N observations of E (rows 0 .. N - 1) by the
+ * neighbour rule of the univariate estimator (s_uest_build): the larger gap to a
+ * neighbouring mean, the prior's mean (the centre) among them (estimator "optuna4":
+ * not), the domain's ends as the outermost neighbours (consider_endpoints = false:
+ * the outermost means take their inner gap), clipped to [MINSIG, range]: E's
+ * bandwidths must already hold MINSIG, and only the wider ones are written. ORD and VAL
+ * list the observations and their values by (value, trial number). With NARROW, the
+ * observations left at MINSIG are appended to E's narrow list, in that order. */
+static void s_mest_gaps(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *d, int dd,
+                        const uint32_t *ord, const double *val, size_t n, double minsig,
+                        bool narrow)
 {
-    free(e->mu);
-    memset(e, 0, sizeof *e);
+    const size_t D = (size_t)e->D;
+    double centre = 0.5 * (d->lo + d->hi), range = d->hi - d->lo;
+    /* the prior sits after every mean <= the centre, as a stable sort would put it */
+    size_t at = self->optuna4 ? n + 1 : s_upper_bound(val, n, centre);
+    size_t k = n + (at <= n);           /* neighbours, the prior included */
+    for (size_t i = 0; i < n; i++) {
+        size_t pos = i + (i >= at);     /* position among the K neighbours */
+        double mi = val[i];
+        double prev = i == 0 ? d->lo : val[i - 1];
+        double next = i + 1 < n ? val[i + 1] : d->hi;
+        if (pos == at + 1)
+            prev = centre;
+        if (pos + 1 == at)
+            next = centre;
+        double left = pos == 0 ? mi - d->lo : mi - prev;
+        double right = pos + 1 == k ? d->hi - mi : next - mi;
+        double g = left > right ? left : right;
+        if (k >= 2 && !self->consider_endpoints)
+            g = pos == 0 ? right : pos + 1 == k ? left : g;
+        if (g > minsig) {       /* the caller set MINSIG everywhere: few are wider */
+            g = g > range ? range : g;
+            e->sig[(size_t)ord[i] * D + (size_t)dd] = g;
+            e->isig[(size_t)ord[i] * D + (size_t)dd] = 1.0 / g;
+        } else if (narrow) {
+            e->narrow[e->n_narrow] = ord[i];
+            e->narrow_mu0[e->n_narrow++] = mi;
+        }
+    }
 }
 
-/* Build from N observations: X is N x D (model space, trial order); JP[d] is the
- * parameter index of dimension d. */
-static int s_mest_build(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *dom, const int *jp, int D,
-                        const double *x, size_t n)
+/* Build from N observations: X is N x D (model space, trial order; it has room for
+ * one more row, where the prior's mean is written, and becomes E's means) with raw weights
+ * W (N + 1 entries: the last is overwritten with the prior's); JP[d] is the
+ * parameter index of dimension d; ORD and VAL (hyperopt bandwidths only, else NULL)
+ * are D x N: for each continuous or discrete dimension, the observations' indices
+ * and values sorted by (value, trial number). The arrays live in the sampler's
+ * scratch buffer SLOT. */
+static int s_mest_build(coord_tpe_t *self, int slot, s_mest_t *e, const s_dom_t *dom, const int *jp,
+                        int D, double *x, double *w, size_t n, const uint32_t *ord,
+                        const double *val)
 {
     size_t m = n + 1;
     memset(e, 0, sizeof *e);
-    double *blk = malloc((m * (size_t)D + 4 * m + 6 * (size_t)D) * sizeof *blk);
+    size_t md = m * (size_t)D;
+    size_t pw = 2 * (size_t)D + 1;
+    double *blk = s_buf(self, slot, (2 * md + 4 * m + 2 * (size_t)D + m * pw) * sizeof *blk
+                                    + (3 * m + 1) * sizeof(uint32_t));
     if (!blk)
         return SW_ENOMEM;
     e->m = m;
     e->D = D;
-    e->mu = blk;
-    e->lc = e->mu + m * (size_t)D;
+    e->mu = x;
+    e->sig = blk;
+    e->isig = e->sig + md;
+    e->lc = e->isig + md;
     e->cw = e->lc + m;
-    double *w = e->cw + m;
-    e->sig = w + m;
-    e->isig = e->sig + D;
-    e->psig = e->isig + D;
-    e->ipsig = e->psig + D;
-    e->lpm = e->ipsig + D;
+    e->c = e->cw + m;
+    e->narrow_mu0 = e->c + m;
+    e->lpm = e->narrow_mu0 + m;
     e->lpo = e->lpm + D;
-    e->c = e->lpo + D;
-    memcpy(e->mu, x, n * (size_t)D * sizeof *x);
-    s_weights(self, n, w);
+    e->packed = e->lpo + D;
+    e->narrow = (uint32_t *)(e->packed + m * pw);
+    e->wide = e->narrow + m;
+    /* the all-continuous fast path: narrow components exist at its sizes */
+    bool narrow = ord && dom[jp[0]].kind == S_CONT && m >= S_WINDOW_MIN_N;
     w[n] = self->prior_weight;
     double wsum = 0;
     for (size_t k = 0; k < m; k++)
@@ -1275,22 +1342,44 @@ static int s_mest_build(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *dom
             e->lpm[dd] = log((1.0 + base) / norm);
             e->lpo[dd] = log(base / norm);
             e->mu[n * (size_t)D + dd] = -1;    /* the prior: uniform */
+            for (size_t k = 0; k < m; k++)
+                e->sig[k * (size_t)D + dd] = e->isig[k * (size_t)D + dd] = 0;
             continue;
         }
         double range = d->hi - d->lo;
-        /* Scott's rule as Optuna's multivariate TPE: 0.2 n^(-1/(d+4)) range. */
-        double s = 0.2 * pow(fmax((double)n, 1.0), -1.0 / (D + 4)) * range;
-        double minsig = range / fmin(100.0, 1.0 + (double)m);
-        e->sig[dd] = fmin(range, fmax(minsig, s));
-        e->isig[dd] = 1.0 / e->sig[dd];
-        e->psig[dd] = range;
-        e->ipsig[dd] = 1.0 / range;
         e->mu[n * (size_t)D + dd] = 0.5 * (d->lo + d->hi);
+        double minsig = range / fmin(100.0, 1.0 + (double)m);
+        if (ord) {
+            double imin = 1.0 / minsig;
+            for (size_t k = 0; k < n; k++) {
+                e->sig[k * (size_t)D + dd] = minsig;
+                e->isig[k * (size_t)D + dd] = imin;
+            }
+            s_mest_gaps(self, e, d, dd, ord + (size_t)dd * n, val + (size_t)dd * n, n, minsig,
+                        narrow && dd == 0);
+        } else {
+            /* Optuna's multivariate rule: 0.2 n^(-1/(d+4)) range for every kernel. */
+            double s = 0.2 * pow(fmax((double)n, 1.0), -1.0 / (D + 4)) * range;
+            s = s < minsig ? minsig : s > range ? range : s;
+            for (size_t k = 0; k < n; k++) {
+                e->sig[k * (size_t)D + dd] = s;
+                e->isig[k * (size_t)D + dd] = 1.0 / s;
+            }
+        }
+        e->sig[n * (size_t)D + dd] = range;     /* the prior */
+        e->isig[n * (size_t)D + dd] = 1.0 / range;
     }
-    double lcmax = -INFINITY, c = 0;
+    /* Most components weigh the same and lie far from the domain's ends (Z = 1), so
+     * the logs and exps of the previous component are reused when their inputs are
+     * equal: the values are the same as computing each. */
+    double lcmax = -INFINITY, c = 0, w_last = NAN, lw_last = 0;
     for (size_t k = 0; k < m; k++) {
-        double lc = log(w[k] / wsum);
-        const double *isig = k == n ? e->ipsig : e->isig;
+        if (w[k] != w_last) {
+            w_last = w[k];
+            lw_last = log(w[k] / wsum);
+        }
+        double lc = lw_last;
+        const double *isig = e->isig + k * (size_t)D;
         for (int dd = 0; dd < D; dd++) {
             const s_dom_t *d = &dom[jp[dd]];
             if (d->kind == S_CAT) {
@@ -1298,7 +1387,9 @@ static int s_mest_build(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *dom
                     lc -= log((double)d->count);
                 continue;
             }
-            lc -= log(s_norm(e->mu[k * (size_t)D + dd], isig[dd], d->lo, d->hi));
+            double z = s_norm(e->mu[k * (size_t)D + dd], isig[dd], d->lo, d->hi);
+            if (z != 1.0)
+                lc -= log(z);
             if (d->kind == S_CONT) {
                 lc -= S_LOG_SQRT_2PI;   /* no 1/sigma: as Optuna 3.1 (see s_uest_build) */
                 if (self->optuna4)
@@ -1312,8 +1403,40 @@ static int s_mest_build(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *dom
     }
     e->lcmax = lcmax;
     e->csum = 0;
-    for (size_t k = 0; k < m; k++)
-        e->csum += e->c[k] = exp(e->lc[k] - lcmax);
+    double lc_last = NAN, c_last = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (e->lc[k] != lc_last) {
+            lc_last = e->lc[k];
+            c_last = exp(lc_last - lcmax);
+        }
+        e->csum += e->c[k] = c_last;
+    }
+    /* The fast path's other list: every component not narrow. */
+    if (narrow) {
+        bool *is_narrow = (bool *)e->wide;      /* m bytes, before the list is written */
+        memset(is_narrow, 0, m);
+        for (size_t i = 0; i < e->n_narrow; i++)
+            is_narrow[e->narrow[i]] = true;
+        uint32_t *tmp = (uint32_t *)(e->wide + m);    /* scratch: m + 1 */
+        for (size_t k = 0; k < m; k++)
+            if (!is_narrow[k])
+                tmp[e->n_wide++] = (uint32_t)k;
+        memcpy(e->wide, tmp, e->n_wide * sizeof *tmp);
+        for (size_t i = 0; i < e->n_narrow; i++) {
+            size_t k = e->narrow[i];
+            double *r = e->packed + i * pw;
+            const double *mu = e->mu + k * (size_t)D, *isig = e->isig + k * (size_t)D;
+            for (int dd = 0; dd < D; dd++) {
+                r[dd] = mu[dd];
+                r[D + dd] = isig[dd];
+            }
+            r[2 * D] = e->c[k];
+        }
+        e->win = S_WINDOW * (dom[jp[0]].hi - dom[jp[0]].lo) / fmin(100.0, 1.0 + (double)m);
+    } else {
+        for (size_t k = 0; k < m; k++)
+            e->wide[e->n_wide++] = (uint32_t)k;
+    }
     return 0;
 }
 
@@ -1323,8 +1446,8 @@ static inline double s_mpart(const s_mest_t *e, const s_dom_t *dom, const int *j
                              const double *x, const double *blo, const double *bhi, bool all_cont)
 {
     const double *mu = e->mu + k * (size_t)e->D;
+    const double *isig = e->isig + k * (size_t)e->D;
     bool prior = k == e->m - 1;
-    const double *isig = prior ? e->ipsig : e->isig;
     double t = 0;
     if (all_cont) {
         for (int dd = 0; dd < e->D; dd++) {
@@ -1347,30 +1470,56 @@ static inline double s_mpart(const s_mest_t *e, const s_dom_t *dom, const int *j
     return t;
 }
 
+/* The scaled kernel of component K at X when its squared Mahalanobis distance is
+ * at most LIM (the dimensions are summed until it exceeds LIM), else 0 with
+ * *SKIPPED set. */
+static inline double s_mterm(const s_mest_t *e, size_t k, const double *x, double lim, bool *skipped)
+{
+    const int D = e->D;
+    const double *mu = e->mu + k * (size_t)D, *isig = e->isig + k * (size_t)D;
+    double q = 0;
+    for (int dd = 0; dd < D && q <= lim; dd++) {
+        double z = (x[dd] - mu[dd]) * isig[dd];
+        q += z * z;
+    }
+    if (q > lim) {
+        *skipped = true;
+        return 0;
+    }
+    return e->c[k] * s_exp(-0.5 * q);
+}
+
 static double s_mest_logpdf(const s_mest_t *e, const s_dom_t *dom, const int *jp, const double *x,
                             const double *blo, const double *bhi, bool all_cont)
 {
     double s = 0;
     if (all_cont) {
         /* Components farther than S_WINDOW (Mahalanobis) are skipped: their total
-         * is at most csum exp(-S_WINDOW^2 / 2), checked against the sum below. */
+         * is at most csum exp(-S_WINDOW^2 / 2), checked against the sum below. The
+         * narrow ones outside the window in dimension 0 are farther than that. */
         const double lim = S_WINDOW * S_WINDOW;
-        const int D = e->D;
         bool skipped = false;
-        for (size_t k = 0; k + 1 < e->m; k++) {
-            const double *mu = e->mu + k * (size_t)D;
-            double q = 0;
-            for (int dd = 0; dd < D && q <= lim; dd++) {
-                double z = (x[dd] - mu[dd]) * e->isig[dd];
-                q += z * z;
+        if (e->n_narrow) {
+            size_t a = s_lower_bound(e->narrow_mu0, e->n_narrow, x[0] - e->win);
+            size_t b = s_upper_bound(e->narrow_mu0, e->n_narrow, x[0] + e->win);
+            skipped = a > 0 || b < e->n_narrow;
+            const int D = e->D;
+            const size_t pw = 2 * (size_t)D + 1;
+            for (size_t i = a; i < b; i++) {    /* s_mterm on the packed rows */
+                const double *r = e->packed + i * pw;
+                double q = 0;
+                for (int dd = 0; dd < D && q <= lim; dd++) {
+                    double z = (x[dd] - r[dd]) * r[D + dd];
+                    q += z * z;
+                }
+                if (q > lim)
+                    skipped = true;
+                else
+                    s += r[2 * D] * s_exp(-0.5 * q);
             }
-            if (q > lim) {
-                skipped = true;
-                continue;
-            }
-            s += e->c[k] * exp(-0.5 * q);
         }
-        s += e->c[e->m - 1] * exp(s_mpart(e, dom, jp, e->m - 1, x, blo, bhi, true));
+        for (size_t i = 0; i < e->n_wide; i++)
+            s += s_mterm(e, e->wide[i], x, lim, &skipped);
         if (s > 0x1p-900 && (!skipped || e->csum * exp(-0.5 * lim) <= S_SKIP_TOL * s))
             return log(s) + e->lcmax;
         s = 0;
@@ -1396,16 +1545,23 @@ static double s_mest_logpdf(const s_mest_t *e, const s_dom_t *dom, const int *jp
 /* Joint proposal of the JD parameters JP; writes their JSON values into VALUES.
  * Returns 1 when done, 0 when the joint history is too short (caller falls back to
  * the univariate path), or a negative error. */
-static int s_propose_joint(const coord_tpe_t *self, const s_hist_t *h, const s_dom_t *dom,
+static int s_propose_joint(coord_tpe_t *self, const s_hist_t *h, const s_dom_t *dom,
                            const int *jp, int D, int64_t number, cJSON **values)
 {
     int rc = 0;
-    uint32_t *idx = calloc(h->n + 1, sizeof *idx);
-    bool *below = malloc(h->n + 1);
-    double *xb = malloc((h->n + 1) * (size_t)D * sizeof *xb);
-    double *xa = malloc((h->n + 1) * (size_t)D * sizeof *xa);
-    double *cand = malloc((size_t)D * 4 * sizeof *cand);
-    if (!idx || !below || !xb || !xa || !cand) {
+    size_t N = h->n + 1;
+    uint32_t *idx = s_buf(self, S_B_JIDX, N * sizeof *idx);
+    bool *below = s_buf(self, S_B_JBELOW, N);
+    double *xb = s_buf(self, S_B_JXB, N * (size_t)D * sizeof *xb);
+    double *xa = s_buf(self, S_B_JXA, N * (size_t)D * sizeof *xa);
+    double *wb = s_buf(self, S_B_JWB, N * sizeof *wb);
+    double *wa = s_buf(self, S_B_JWA, N * sizeof *wa);
+    uint32_t *side = s_buf(self, S_B_JSIDE, N * sizeof *side);
+    uint32_t *ordb = NULL, *orda = NULL;
+    double *valb = NULL, *vala = NULL;
+    double *cand = s_buf(self, S_B_JCAND, (size_t)D * 4 * sizeof *cand);
+    s_mest_t el, eg;
+    if (!idx || !below || !xb || !xa || !wb || !wa || !side || !cand) {
         rc = SW_ENOMEM;
         goto done;
     }
@@ -1423,22 +1579,60 @@ static int s_propose_joint(const coord_tpe_t *self, const s_hist_t *h, const s_d
         goto done;   /* rc = 0 */
     s_split(self, h, idx, n, below);
     size_t nb = 0, na = 0;
+    bool *is_below = s_buf(self, S_B_ISBELOW, h->n + 1);
+    if (!is_below) {
+        rc = SW_ENOMEM;
+        goto done;
+    }
     for (size_t i = 0; i < n; i++) {
+        is_below[idx[i]] = below[i];
+        side[idx[i]] = (uint32_t)(below[i] ? nb : na);
         double *dst = below[i] ? xb + nb++ * (size_t)D : xa + na++ * (size_t)D;
         for (int dd = 0; dd < D; dd++)
             dst[dd] = h->col[(size_t)jp[dd] * h->n + idx[i]];
+    }
+    s_weights(self, nb, wb);
+    s_weights(self, na, wa);
+    /* Neighbour bandwidths need each side's observations sorted per dimension: the
+     * column's order over both sides (s_column_order, kept from call to call),
+     * split. */
+    if (self->mv_hyperopt) {
+        ordb = s_buf(self, S_B_JORDB, ((size_t)D * nb + 1) * sizeof *ordb);
+        orda = s_buf(self, S_B_JORDA, ((size_t)D * na + 1) * sizeof *orda);
+        valb = s_buf(self, S_B_JVALB, ((size_t)D * nb + 1) * sizeof *valb);
+        vala = s_buf(self, S_B_JVALA, ((size_t)D * na + 1) * sizeof *vala);
+        uint32_t *order = s_buf(self, S_B_ORDER, N * sizeof *order);
+        double *oval = s_buf(self, S_B_OVAL, N * sizeof *oval);
+        if (!ordb || !orda || !valb || !vala || !order || !oval) {
+            rc = SW_ENOMEM;
+            goto done;
+        }
+        for (int dd = 0; dd < D; dd++) {
+            int p = jp[dd];
+            if (dom[p].kind == S_CAT)
+                continue;
+            if ((rc = s_column_order(self, h, p, h->col + (size_t)p * h->n, idx, n, order, oval)) < 0)
+                goto done;
+            size_t kb = 0, ka = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t r = order[i];
+                if (is_below[r]) {
+                    valb[(size_t)dd * nb + kb] = oval[i];
+                    ordb[(size_t)dd * nb + kb++] = side[r];
+                } else {
+                    vala[(size_t)dd * na + ka] = oval[i];
+                    orda[(size_t)dd * na + ka++] = side[r];
+                }
+            }
+        }
     }
     bool all_cont = true;
     for (int dd = 0; dd < D; dd++)
         all_cont &= dom[jp[dd]].kind == S_CONT;
 
-    s_mest_t el, eg;
-    if ((rc = s_mest_build(self, &el, dom, jp, D, xb, nb)) < 0)
+    if ((rc = s_mest_build(self, S_B_MEL, &el, dom, jp, D, xb, wb, nb, ordb, valb)) < 0
+        || (rc = s_mest_build(self, S_B_MEG, &eg, dom, jp, D, xa, wa, na, orda, vala)) < 0)
         goto done;
-    if ((rc = s_mest_build(self, &eg, dom, jp, D, xa, na)) < 0) {
-        s_mest_free(&el);
-        goto done;
-    }
     sw_rng_t rng;
     s_stream(self, &rng, (uint64_t)self->spec->n_params, number);
     double *x = cand, *blo = cand + D, *bhi = cand + 2 * D, *best = cand + 3 * D;
@@ -1465,8 +1659,7 @@ static int s_propose_joint(const coord_tpe_t *self, const s_hist_t *h, const s_d
                 }
                 continue;
             }
-            double sg = prior ? el.psig[dd] : el.sig[dd];
-            x[dd] = s_truncnorm(&rng, mu, sg, d->lo, d->hi);
+            x[dd] = s_truncnorm(&rng, mu, el.sig[k * (size_t)D + dd], d->lo, d->hi);
             if (d->kind == S_DISC) {
                 int64_t li = s_snap(d, x[dd]);
                 s_bin(d, li, &blo[dd], &bhi[dd]);
@@ -1481,8 +1674,6 @@ static int s_propose_joint(const coord_tpe_t *self, const s_hist_t *h, const s_d
             memcpy(best, x, (size_t)D * sizeof *x);
         }
     }
-    s_mest_free(&el);
-    s_mest_free(&eg);
     for (int dd = 0; dd < D; dd++) {
         const sw_param_t *p = &self->spec->params[jp[dd]];
         values[jp[dd]] = dom[jp[dd]].kind == S_CAT ? sw_param_grid_value(p, (int64_t)best[dd])
@@ -1494,11 +1685,6 @@ static int s_propose_joint(const coord_tpe_t *self, const s_hist_t *h, const s_d
     }
     rc = 1;
 done:
-    free(idx);
-    free(below);
-    free(xb);
-    free(xa);
-    free(cand);
     return rc;
 }
 

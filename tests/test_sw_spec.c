@@ -446,13 +446,15 @@ static void test_pruner_sampler_options(void **state)
         {"tpe", ",'sampler':{'type':'tpe','n_ei':8}",
          "sampler.n_ei: unknown option for the tpe sampler (known: type, n_startup_trials, "
          "n_ei_candidates, gamma, prior_weight, multivariate, constant_liar, consider_endpoints, "
-         "estimator, weights, startup)"},
+         "estimator, weights, startup, multivariate_bandwidth)"},
         {"tpe", ",'sampler':{'type':'tpe','weights':'linear'}",
          "sampler.weights: must be \"uniform\" or \"optuna\""},
         {"tpe", ",'sampler':{'type':'tpe','startup':1}",
          "sampler.startup: must be \"lhs\" or \"random\""},
         {"tpe", ",'sampler':{'type':'tpe','startup':'sobol'}",
          "sampler.startup: must be \"lhs\" or \"random\""},
+        {"tpe", ",'sampler':{'type':'tpe','multivariate_bandwidth':'scott'}",
+         "sampler.multivariate_bandwidth: must be \"hyperopt\" or \"optuna\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *text = s_spec(bad[i].method, P_LR, bad[i].extra);
@@ -469,7 +471,7 @@ static void test_pruner_sampler_options(void **state)
         "pruner.reduction_factor: must be a number > 1",
         "sampler.x: unknown option for the tpe sampler (known: type, n_startup_trials, "
         "n_ei_candidates, gamma, prior_weight, multivariate, constant_liar, consider_endpoints, "
-        "estimator, weights, startup)",
+        "estimator, weights, startup, multivariate_bandwidth)",
         "sampler.gamma: must be a number > 0 and <= 1",
         NULL,
     };
@@ -513,15 +515,17 @@ static void test_pruner_sampler_options(void **state)
     sw_tpe_opts_t to;
     assert_int_equal(sw_spec_tpe_options(NULL, &to, NULL), 0);
     assert_int_equal(to.n_startup_trials, 10);
-    assert_true(to.gamma == 0.12 && to.prior_weight == 8.0 && to.constant_liar && !to.multivariate);
+    assert_true(to.gamma == 0.1 && to.prior_weight == 5.0 && to.constant_liar && to.multivariate);
+    assert_int_equal(to.mv_bandwidth, SW_TPE_BW_HYPEROPT);
     assert_int_equal(to.n_ei_candidates, 24);
     assert_int_equal(to.estimator, SW_TPE_OPTUNA31);
     assert_int_equal(to.weights, SW_TPE_WEIGHTS_UNIFORM);
     assert_int_equal(to.startup, SW_TPE_STARTUP_LHS);
     assert_false(to.consider_endpoints);
     o = cJSON_Parse("{\"type\":\"tpe\",\"weights\":\"optuna\",\"startup\":\"random\","
-                    "\"estimator\":\"optuna4\"}");
+                    "\"estimator\":\"optuna4\",\"multivariate_bandwidth\":\"optuna\"}");
     assert_int_equal(sw_spec_tpe_options(o, &to, NULL), 0);
+    assert_int_equal(to.mv_bandwidth, SW_TPE_BW_OPTUNA);
     assert_int_equal(to.weights, SW_TPE_WEIGHTS_OPTUNA);
     assert_int_equal(to.startup, SW_TPE_STARTUP_RANDOM);
     assert_int_equal(to.estimator, SW_TPE_OPTUNA4);
