@@ -9,6 +9,14 @@
  *  of the same descriptor. ZMQ_FD is edge-triggered (ENVIRONMENT.md), so every
  *  wake-up drains the PAIR socket with ZMQ_DONTWAIT until ZMQ_EVENTS shows no POLLIN.
  *
+ *  libzmq writes monitor events from its I/O thread with a blocking send, holding the
+ *  socket's monitor lock: if the reading PAIR is gone (or its pipe full) while the
+ *  monitored socket lives, the next event (a client that connects or leaves) blocks
+ *  that thread for good, and with it every socket of the context, and the socket's
+ *  own teardown. So the reading PAIR has no high-water mark and is destroyed only after
+ *  the monitored socket said MONITOR_STOPPED (sent when it is destroyed), whether the
+ *  monitor is closed before or after its socket.
+ *
  *  The ZAP handler follows RFC 27 (ZAP) like czmq's zauth, which it replaces in the
  *  coordinator for two reasons: zauth cannot say which key it refused (the monitor
  *  knows only the peer's address), and its certificate store aborts the process
@@ -344,6 +352,8 @@ struct sw_curve_monitor {
     s_limit_t limit;
     bool log_auth;                  /* log ZAP refusals (else only count them) */
     int64_t failures;
+    bool closing;                   /* sw_curve_monitor_close was called */
+    bool stopped;                   /* MONITOR_STOPPED read: nothing more will come */
 };
 
 static void s_addr_of(int fd, char *out, size_t len)
@@ -407,6 +417,12 @@ static void s_log_failure(sw_curve_monitor_t *self, const char *peer, int event,
 
 static void s_event(sw_curve_monitor_t *self, int event, uint32_t value)
 {
+    if (event == ZMQ_EVENT_MONITOR_STOPPED) {
+        self->stopped = true;
+        return;
+    }
+    if (self->closing)
+        return;                     /* read only to keep the sender unblocked */
     switch (event) {
     case ZMQ_EVENT_ACCEPTED: {
         s_peer_t *p = &self->peers[self->next_peer++ % S_PEERS];
@@ -482,11 +498,24 @@ static void s_drain(sw_curve_monitor_t *self)
     }
 }
 
+static void s_close_cb(uv_handle_t *h);
+
+/* Once closing and stopped: stop watching; the memory goes in s_close_cb. */
+static void s_maybe_finish(sw_curve_monitor_t *self)
+{
+    if (!self->closing || !self->stopped || uv_is_closing((uv_handle_t *)&self->poll))
+        return;
+    uv_poll_stop(&self->poll);
+    uv_close((uv_handle_t *)&self->poll, s_close_cb);
+}
+
 static void s_poll_cb(uv_poll_t *h, int status, int events)
 {
     (void)status;
     (void)events;
-    s_drain(h->data);
+    sw_curve_monitor_t *self = h->data;
+    s_drain(self);
+    s_maybe_finish(self);
 }
 
 sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool server,
@@ -505,18 +534,24 @@ sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool serve
     snprintf(name, sizeof name, "inproc://sw-curve-monitor-%ld-%u", (long)getpid(), ++s_seq);
     int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                  | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                 | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
-    if (!self->endpoint || zmq_socket_monitor(self->sock, name, events) != 0) {
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_MONITOR_STOPPED;
+    /* The reader first (an inproc connect may precede the bind), without a high-water
+     * mark, so that the monitor's blocking sends, MONITOR_STOPPED included, always find
+     * room; then the monitor. */
+    self->pair = self->endpoint ? zsock_new(ZMQ_PAIR) : NULL;
+    if (self->pair)
+        zsock_set_rcvhwm(self->pair, 0);
+    if (!self->pair || zsock_connect(self->pair, "%s", name) != 0
+        || zmq_socket_monitor(self->sock, name, events) != 0) {
         sw_log_warn("cannot monitor the socket's handshakes: %s", zmq_strerror(zmq_errno()));
+        zsock_destroy(&self->pair);
         free(self->endpoint);
         free(self);
         return NULL;
     }
-    self->pair = zsock_new(ZMQ_PAIR);
-    if (!self->pair || zsock_connect(self->pair, "%s", name) != 0
-        || uv_poll_init(loop, &self->poll, zsock_fd(self->pair)) != 0) {
+    if (uv_poll_init(loop, &self->poll, zsock_fd(self->pair)) != 0) {
         sw_log_warn("cannot monitor the socket's handshakes: %s", zmq_strerror(zmq_errno()));
-        zmq_socket_monitor(self->sock, NULL, 0);
+        zmq_socket_monitor(self->sock, NULL, 0);    /* MONITOR_STOPPED finds the reader */
         zsock_destroy(&self->pair);
         free(self->endpoint);
         free(self);
@@ -556,8 +591,12 @@ void sw_curve_monitor_close(sw_curve_monitor_t **self_p)
     s_drain(self);
     if (self->pending && self->server)
         s_log_failure(self, "unknown", self->pending_event, self->pending_value);
-    uv_poll_stop(&self->poll);
-    uv_close((uv_handle_t *)&self->poll, s_close_cb);
+    self->pending = false;
+    /* The socket may still be open (its I/O thread still writes events): keep reading,
+     * silently, until it says MONITOR_STOPPED; destroying the reader now would block
+     * that thread at the socket's next event. */
+    self->closing = true;
+    s_maybe_finish(self);
 }
 
 /* ---- the ZAP handler ---- */
@@ -735,8 +774,9 @@ static void s_auth_actor(zsock_t *pipe, void *args)
                 break;
         } else if (which == self.handler) {
             s_zap_handle(&self);
-        } else if (zmq_errno() == ETERM) {
-            break;
+        } else if (zmq_errno() != EINTR || zsys_interrupted) {
+            break;      /* no timeout is set: ETERM, or a socket closed under us (czmq
+                           closes what is left at exit); looping would spin */
         }
     }
     zpoller_destroy(&poller);

@@ -82,7 +82,8 @@ typedef struct sw_curve_monitor sw_curve_monitor_t;
  * SW_CURVE_LOG_KEY_MS, and no more than SW_CURVE_LOG_BURST lines per
  * SW_CURVE_LOG_KEY_MS in all; each line says how many were suppressed since.
  * The monitor's PAIR socket is watched through its ZMQ_FD (edge-triggered, drained
- * with ZMQ_DONTWAIT). Returns the monitor (caller owns; sw_curve_monitor_close) or
+ * with ZMQ_DONTWAIT) and has no high-water mark, so libzmq never blocks writing an
+ * event. Returns the monitor (caller owns; sw_curve_monitor_close) or
  * NULL when the monitor cannot be set up (logged; the socket works unmonitored). */
 sw_curve_monitor_t *sw_curve_monitor_new(uv_loop_t *loop, void *sock, bool server,
                                          const char *endpoint);
@@ -96,9 +97,13 @@ void sw_curve_monitor_set_log_auth(sw_curve_monitor_t *self, bool log);
 /* Failed handshakes seen so far (logged or suppressed). */
 int64_t sw_curve_monitor_failures(const sw_curve_monitor_t *self);
 
-/* Read the events already queued (log them) and stop; the memory is freed in the
- * uv_close callback, so the loop must run once more. *SELF_P is set to NULL; NULL
- * is fine. Call it before the monitored socket is destroyed or after; both work. */
+/* Read the events already queued (log them) and stop logging. *SELF_P is set to
+ * NULL; NULL is fine. Call it before the monitored socket is destroyed or after; both
+ * work, but the monitor lets go only once the socket is destroyed: until then it keeps
+ * reading (and drops) the socket's events, since libzmq's I/O thread blocks on a
+ * monitor event nobody reads, stalling every socket of the process. Its handle closes,
+ * and its memory is freed, when the destroyed socket's MONITOR_STOPPED is read: the
+ * loop must run (UV_RUN_DEFAULT returns then) after the socket is destroyed. */
 void sw_curve_monitor_close(sw_curve_monitor_t **self_p);
 
 typedef struct sw_curve_auth sw_curve_auth_t;

@@ -2,8 +2,9 @@
  *
  *  The monitor test uses real sockets on 127.0.0.1, a real zauth allow-list
  *  directory and a real libuv loop: a client whose key is not listed must show up
- *  as one refused handshake, a listed one as none. The ZAP handler test does the same
- *  behind sw_curve_auth, and reads the refusal line it writes to stderr.
+ *  as one refused handshake, a listed one as none; a monitor closed while its socket
+ *  still serves must not stall the process's sockets. The ZAP handler test does the
+ *  same behind sw_curve_auth, and reads the refusal line it writes to stderr.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -188,6 +189,29 @@ static void s_run(uv_loop_t *loop, s_fx_t *fx, int64_t want_failures)
     uv_run(loop, UV_RUN_NOWAIT);
 }
 
+static void s_stop_cb(uv_timer_t *t)
+{
+    *(bool *)t->data = true;
+    uv_stop(t->loop);
+}
+
+/* Run LOOP until no handle is left (a closed monitor is gone once its socket said
+ * MONITOR_STOPPED), at most 5 s (an unreferenced timer: a bound, not a
+ * synchronization). Returns whether the loop emptied in time. */
+static bool s_run_until_empty(uv_loop_t *loop)
+{
+    bool timed_out = false;
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    t.data = &timed_out;
+    uv_timer_start(&t, s_stop_cb, 5000, 0);
+    uv_unref((uv_handle_t *)&t);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    return !timed_out;
+}
+
 static void test_monitor_refused_and_allowed(void **state)
 {
     (void)state;
@@ -240,11 +264,28 @@ static void test_monitor_refused_and_allowed(void **state)
     assert_int_equal(fx.received, 1);
     zsock_destroy(&c);
 
+    /* the monitor closed while the server still serves (as the coordinator does): the
+     * server's next events (each client's ACCEPTED, handshake, DISCONNECTED) must not
+     * block libzmq's I/O thread, so later clients still get through */
     sw_curve_monitor_close(&fx.mon);
     assert_null(fx.mon);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    for (int i = 0; i < 3; i++) {
+        fx.received = 0;
+        c = zsock_new(ZMQ_DEALER);
+        zcert_apply(ok, c);
+        zsock_set_curve_serverkey(c, zcert_public_txt(server));
+        zsock_set_linger(c, 0);
+        assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
+        zstr_send(c, "hello");
+        s_run(&loop, &fx, INT64_MAX);
+        assert_false(fx.timed_out);
+        assert_int_equal(fx.received, 1);
+        zsock_destroy(&c);
+    }
     zsock_destroy(&fx.server);
+    assert_true(s_run_until_empty(&loop));      /* the monitor let go at MONITOR_STOPPED */
+    assert_int_equal(uv_loop_close(&loop), 0);
     zactor_destroy(&auth);
     zcert_destroy(&server);
     zcert_destroy(&ok);
@@ -339,10 +380,10 @@ static void test_auth_allow_list(void **state)
     assert_string_equal(fx.user_id, zcert_public_txt(late));
     zsock_destroy(&c);
 
+    zsock_destroy(&fx.server);                 /* the socket first (as the worker does) */
     sw_curve_monitor_close(&fx.mon);
-    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(s_run_until_empty(&loop));
     assert_int_equal(uv_loop_close(&loop), 0);
-    zsock_destroy(&fx.server);
     sw_curve_auth_destroy(&auth);
     assert_null(auth);
     sw_curve_auth_destroy(&auth);               /* twice is fine */
