@@ -5,13 +5,21 @@
  *  worker must send (turning the loop while it waits; a deadline turns a hang into a
  *  failure) and answers as a coordinator would. Trainers are /bin/sh scripts.
  *
+ *  The link test at the end interposes poll(2) to make a signal arrive at an exact
+ *  point: libzmq waits on a socket's mailbox with poll, and ZMQ_EVENTS polls it with
+ *  timeout 0, so a timeout-0 poll that fails with EINTR is what a trainer's SIGCHLD
+ *  does to ZMQ_EVENTS when it arrives during the call. ZeroMQ itself is real.
+ *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
 #include "tests/test_util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -20,6 +28,7 @@
 #include "common/sw_err.h"
 #include "proto/proto.h"
 #include "worker/wrk.h"
+#include "worker/wrk_link.h"
 
 typedef struct {
     uv_loop_t loop;
@@ -130,13 +139,32 @@ static void s_send(fx_t *fx, proto_cmd_t cmd, const char *body)
     assert_int_equal(zmsg_send(&z, fx->router), 0);
 }
 
-/* Turn the loop until the worker has stopped. */
+static void s_bound_cb(uv_timer_t *timer)
+{
+    *(bool *)timer->data = true;
+    uv_stop(timer->loop);
+}
+
+/* Turn the loop until the worker has stopped, then until nothing is left on it: the
+ * handshake monitor of the worker's last socket lets go of the loop once that socket,
+ * destroyed, has said MONITOR_STOPPED (sw_curve_monitor_close). Each phase is bounded
+ * (an unreferenced timer for the second: a bound, not a synchronization). */
 static void s_run_until_done(fx_t *fx)
 {
     uint64_t deadline = sw_clock_mono_ms() + 10000;
     while (!fx->done && sw_clock_mono_ms() < deadline)
         uv_run(&fx->loop, UV_RUN_ONCE);
     assert_true(fx->done);
+    bool timed_out = false;
+    uv_timer_t bound;
+    uv_timer_init(&fx->loop, &bound);
+    bound.data = &timed_out;
+    uv_timer_start(&bound, s_bound_cb, 5000, 0);
+    uv_unref((uv_handle_t *)&bound);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&bound, NULL);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_false(timed_out);
     /* Nothing may be left on the loop. */
     assert_int_equal(uv_run(&fx->loop, UV_RUN_NOWAIT), 0);
 }
@@ -428,6 +456,174 @@ static void test_spool_survives_restart(void **state)
     assert_false(s_exists(spool, "7.json"));
 }
 
+/* ---- a signal at the worst moment ------------------------------------------------- */
+
+/* What the interposed poll(2) does while WATCH is set, on every descriptor except
+ * SKIP_FD (the test ROUTER's): the next INJECT timeout-0 polls fail with EINTR, as
+ * when a signal arrives during them; a poll that would wait (timeout != 0) is counted
+ * in WAITS and fails with EINTR too, so that a blocking call shows up as a count
+ * instead of hanging the test. */
+static struct {
+    bool watch;
+    int skip_fd;
+    int inject;
+    int injected;
+    int waits;
+} s_poll;
+
+/* The executable's poll() comes before libc's for libzmq too (the dynamic linker
+ * searches the executable first). Everything not watched goes to the real call.
+ * glibc declares FDS write-only (access attribute), which it is not: poll reads the
+ * descriptors, so gcc's warning about reading them is silenced here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    if (s_poll.watch && nfds == 1 && fds[0].fd != s_poll.skip_fd) {
+        if (timeout != 0) {
+            s_poll.waits++;
+            errno = EINTR;
+            return -1;
+        }
+        if (s_poll.inject > 0) {
+            s_poll.inject--;
+            s_poll.injected++;
+            errno = EINTR;
+            return -1;
+        }
+    }
+    struct timespec ts, *tsp = NULL;
+    if (timeout >= 0) {
+        ts.tv_sec = timeout / 1000;
+        ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
+        tsp = &ts;
+    }
+    return ppoll(fds, nfds, tsp, NULL);
+}
+#pragma GCC diagnostic pop
+
+typedef struct {
+    fx_t *fx;
+    int received;               /* messages handed to recv_fn */
+    proto_cmd_t last;
+    int arm_at;                 /* at this message: signals hit the next ZeroMQ calls */
+    const char *then_send;      /* and the router sends this ERROR reason right away */
+    bool closed;
+} s_lfx_t;
+
+static void s_link_connect_cb(wrk_link_t *link, void *arg)
+{
+    (void)arg;
+    proto_msg_t *hello = proto_msg_new(PROTO_HELLO);
+    assert_non_null(hello);
+    cJSON *body = proto_msg_body(hello);
+    cJSON_AddStringToObject(body, "worker_id", "w1");
+    cJSON_AddStringToObject(body, "host", "h");
+    cJSON_AddNumberToObject(body, "pid", 1);
+    cJSON_AddNumberToObject(body, "slots", 1);
+    cJSON_AddArrayToObject(body, "trainers");
+    cJSON_AddArrayToObject(body, "running");
+    assert_int_equal(wrk_link_send(link, &hello), 0);
+}
+
+static void s_link_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
+{
+    (void)link;
+    s_lfx_t *l = arg;
+    l->received++;
+    l->last = proto_msg_cmd(*msg_p);
+    if (l->received == l->arm_at) {
+        /* the trainer's SIGCHLD arrives now: the link's next ZeroMQ calls are
+         * interrupted, ZMQ_EVENTS first */
+        s_poll.inject = 3;
+        s_poll.injected = 0;
+        s_poll.watch = true;
+        if (l->then_send) {
+            char body[128];
+            snprintf(body, sizeof body, "{\"code\": \"test\", \"reason\": \"%s\"}", l->then_send);
+            s_send(l->fx, PROTO_ERROR, body);
+        }
+    }
+}
+
+static void s_link_closed_cb(wrk_link_t *link, void *arg)
+{
+    (void)link;
+    ((s_lfx_t *)arg)->closed = true;
+}
+
+/* Turn the loop (never blocking in it: the link's timers are far away) until the link
+ * has received WANT messages or 5 s have passed. */
+static void s_link_run_until(s_lfx_t *l, int want)
+{
+    uint64_t deadline = sw_clock_mono_ms() + 5000;
+    while (l->received < want && sw_clock_mono_ms() < deadline) {
+        uv_run(&l->fx->loop, UV_RUN_NOWAIT);
+        zmq_pollitem_t item = {zsock_resolve(l->fx->router), 0, ZMQ_POLLIN, 0};
+        zmq_poll(&item, 1, 2);
+    }
+}
+
+/* A signal that interrupts ZMQ_EVENTS right after a message was handled (a trainer
+ * that ends in milliseconds sends SIGCHLD just then) must neither block the loop in a
+ * receive (the coordinator, killed meanwhile, would never send the message it waits
+ * for, and no timer or child would be served again) nor end the drain while a message
+ * is waiting (no new edge on ZMQ_FD would announce it). */
+static void test_link_survives_interrupted_events(void **state)
+{
+    fx_t *fx = *state;
+    s_lfx_t l = {.fx = fx};
+    wrk_link_config_t cfg = {
+        .endpoint = fx->endpoint, .heartbeat_ms = 60000, .liveness = 100,
+        .connect_fn = s_link_connect_cb, .recv_fn = s_link_recv_cb, .arg = &l,
+    };
+    wrk_link_t *link = wrk_link_new(&fx->loop, &cfg);
+    assert_non_null(link);
+    assert_int_equal(wrk_link_start(link), 0);
+    proto_msg_t *m = s_expect(fx, PROTO_HELLO);
+    proto_msg_destroy(&m);
+    memset(&s_poll, 0, sizeof s_poll);
+    s_poll.skip_fd = zsock_fd(fx->router);
+
+    /* One message, then silence: the interrupted ZMQ_EVENTS is retried, the link never
+     * waits inside ZeroMQ. */
+    l.arm_at = 1;
+    s_send(fx, PROTO_WELCOME, "{\"heartbeat_ms\": 60000, \"lease_ms\": 600000}");
+    s_link_run_until(&l, 1);
+    assert_int_equal(l.received, 1);
+    assert_int_equal(l.last, PROTO_WELCOME);
+    assert_int_equal(s_poll.injected, 3);
+    assert_int_equal(s_poll.waits, 0);
+    s_poll.watch = false;
+
+    /* A second message sent while the first is handled: it is read in the same drain
+     * (or on its own edge), not left waiting for the next heartbeat a minute away. */
+    l.arm_at = 2;
+    l.then_send = "second";
+    s_send(fx, PROTO_HEARTBEAT, "{}");
+    s_link_run_until(&l, 3);
+    assert_int_equal(l.received, 3);
+    assert_int_equal(l.last, PROTO_ERROR);
+    assert_int_equal(s_poll.injected, 3);
+    assert_int_equal(s_poll.waits, 0);
+    s_poll.watch = false;
+
+    /* the link still sends and receives */
+    proto_msg_t *req = proto_msg_new(PROTO_REQUEST);
+    assert_non_null(req);
+    cJSON_AddNumberToObject(proto_msg_body(req), "slots", 1);
+    assert_int_equal(wrk_link_send(link, &req), 0);
+    m = s_expect(fx, PROTO_REQUEST);
+    assert_int_equal(proto_msg_int(m, "slots", -1), 1);
+    proto_msg_destroy(&m);
+    wrk_link_close(link, s_link_closed_cb);
+    uint64_t deadline = sw_clock_mono_ms() + 5000;
+    while (!l.closed && sw_clock_mono_ms() < deadline)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    assert_true(l.closed);
+    wrk_link_destroy(&link);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +631,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reconnect_when_coordinator_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_survives_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_cancel_and_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_survives_interrupted_events, setup, teardown),
     };
     return cmocka_run_group_tests_name("wrk_agent", tests, NULL, NULL);
 }

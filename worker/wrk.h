@@ -66,7 +66,10 @@ typedef struct {
 #define WRK_SPOOL_DIR "spool"       /* under state_dir: one ATTEMPT.json per unacked result */
 #define WRK_LOCK_FILE "lock"        /* under state_dir: flock(2) held while the worker runs */
 
-/* Called once when the worker has stopped and every handle it owns is closed. */
+/* Called once when the worker has stopped and every handle it owns is closed. The
+ * handshake monitor of its last socket (sw_curve_monitor_close) lets go of the loop a
+ * little later, when that socket's MONITOR_STOPPED is read: run the loop until it
+ * returns before closing it. */
 typedef void (wrk_done_fn)(wrk_t *wrk, void *arg);
 
 /* A new worker agent on LOOP; strings in CONFIG are copied. Caller owns; NULL on OOM,

@@ -5,10 +5,19 @@
  *  while ZMQ_POLLOUT holds and receiving while ZMQ_POLLIN holds, until neither makes
  *  progress. It runs on every poll wake-up, right after each connect (a fresh pipe
  *  raises no edge for its first message) and after every send (a send can consume
- *  the edge of a pending inbound message). Sends use ZMQ_DONTWAIT: a full pipe
- *  (SNDHWM) leaves the message in the application queue; nothing ever blocks inside
- *  a libuv callback. Callbacks may re-enter (a recv_fn that sends); re-entry only
- *  marks the running drain to go round once more.
+ *  the edge of a pending inbound message). Sends and receives both use ZMQ_DONTWAIT:
+ *  a full pipe (SNDHWM) leaves the message in the application queue, an empty one
+ *  ends the drain; nothing ever blocks inside a libuv callback. Callbacks may
+ *  re-enter (a recv_fn that sends); re-entry only marks the running drain to go round
+ *  once more.
+ *
+ *  Signals: every trainer's exit sends SIGCHLD to this process, and ZeroMQ calls made
+ *  while it arrives fail with EINTR, ZMQ_EVENTS included (its internal poll of the
+ *  socket's mailbox is interrupted). Each such call is retried. czmq's zsock_events()
+ *  is not used: it ignores that failure and returns an uninitialised int, usually
+ *  with the ZMQ_POLLIN bit set; the blocking zmsg_recv() that followed then waited
+ *  for a message the coordinator, killed meanwhile, would never send, and the loop
+ *  stopped (no trainer reaped, no heartbeat, no reconnect) until the next signal.
  *
  *  Handles: one tick timer (heartbeat + liveness), one reconnect timer, and one
  *  uv_poll_t per socket, allocated with the socket and freed in its close callback
@@ -317,6 +326,61 @@ static void s_dispatch(wrk_link_t *self, zmsg_t *zmsg)
     proto_msg_destroy(&msg);
 }
 
+/* ZMQ_EVENTS of the current socket (ZMQ_POLLIN | ZMQ_POLLOUT bits); a signal that
+ * interrupts the call is retried; 0 when the call fails otherwise (logged). */
+static int s_events(wrk_link_t *self)
+{
+    void *handle = zsock_resolve(self->sock);
+    for (;;) {
+        int events = 0;
+        size_t len = sizeof events;
+        if (zmq_getsockopt(handle, ZMQ_EVENTS, &events, &len) == 0)
+            return events;
+        if (errno != EINTR) {
+            sw_log_warn("cannot read the coordinator socket's events: %s", zmq_strerror(errno));
+            return 0;
+        }
+    }
+}
+
+/* Take one whole message off the socket without blocking, or NULL when none is
+ * waiting (or ZeroMQ failed: logged). A signal that interrupts a frame is retried. The
+ * frames after the first are there already (ZeroMQ delivers a multipart message
+ * whole); they are always read to the end, so that a frame that cannot be copied
+ * drops its own message and never starts the next one. */
+static zmsg_t *s_recv_now(wrk_link_t *self)
+{
+    void *handle = zsock_resolve(self->sock);
+    zmsg_t *zmsg = zmsg_new();
+    bool ok = zmsg != NULL, more = true;
+    for (size_t i = 0; more; i++) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        int rc;
+        while ((rc = zmq_msg_recv(&part, handle, ZMQ_DONTWAIT)) < 0 && errno == EINTR)
+            ;
+        if (rc < 0) {
+            if (i > 0 || errno != EAGAIN)
+                sw_log_warn("cannot receive from coordinator: %s", zmq_strerror(errno));
+            zmq_msg_close(&part);
+            zmsg_destroy(&zmsg);
+            return NULL;
+        }
+        more = zmq_msg_more(&part);
+        zframe_t *frame = ok ? zframe_new(zmq_msg_data(&part), zmq_msg_size(&part)) : NULL;
+        zmq_msg_close(&part);
+        if (!frame || zmsg_append(zmsg, &frame)) {
+            zframe_destroy(&frame);
+            ok = false;
+        }
+    }
+    if (!ok) {
+        sw_log_warn("out of memory receiving from coordinator, message dropped");
+        zmsg_destroy(&zmsg);
+    }
+    return zmsg;
+}
+
 static void s_drain(wrk_link_t *self)
 {
     if (self->draining) {
@@ -327,7 +391,7 @@ static void s_drain(wrk_link_t *self)
     do {
         self->drain_again = false;
         while (self->sock && !self->closing) {
-            int events = zsock_events(self->sock);
+            int events = s_events(self);
             bool progressed = false;
             if ((events & ZMQ_POLLOUT) && zlist_size(self->queue) > 0) {
                 zmsg_t *z = zlist_first(self->queue);
@@ -338,12 +402,10 @@ static void s_drain(wrk_link_t *self)
                 }
             }
             if (self->sock && !self->closing && (events & ZMQ_POLLIN)) {
-                zmsg_t *z = zmsg_recv(self->sock);
+                zmsg_t *z = s_recv_now(self);
                 if (z) {
                     s_dispatch(self, z);
                     progressed = true;
-                } else if (zmq_errno() == EINTR) {
-                    progressed = true;      /* interrupted by a signal: read again */
                 }
             }
             if (!progressed)
@@ -388,7 +450,7 @@ void wrk_link_close(wrk_link_t *self, wrk_link_closed_fn *closed_fn)
     if (self->sock) {
         /* Best effort: hand ZeroMQ what it takes now; the linger delivers it. */
         zmsg_t *z;
-        while ((z = zlist_first(self->queue)) && (zsock_events(self->sock) & ZMQ_POLLOUT)
+        while ((z = zlist_first(self->queue)) && (s_events(self) & ZMQ_POLLOUT)
                && s_send_now(self, z) == 0) {
             zlist_pop(self->queue);
             zmsg_destroy(&z);
