@@ -686,6 +686,14 @@ static bool s_parse_param(s_ctx_t *c, sw_param_t *p, const cJSON *obj)
         s_err(c, s_path(path, pre, "low"), "must be <= high (%s > %s)", a, b);
         low_ok = false;
     }
+    if (low_ok && high_ok && !isfinite(p->high - p->low)) {
+        char a[40], b[40];
+        s_fmt_number(a, p->low);
+        s_fmt_number(b, p->high);
+        s_err(c, s_path(path, pre, "high"), "high - low must be a finite number (%s - %s overflows)",
+              b, a);
+        high_ok = false;
+    }
     if (p->log && low_ok) {
         if (is_int && p->low < 1)
             s_err(c, s_path(path, pre, "low"), "must be >= 1 when log is true");

@@ -493,8 +493,8 @@ static int s_hist_build(coord_tpe_t *self, int64_t number, const coord_sampler_t
     bool sorted = true;
     for (size_t i = 0; i < n_history; i++) {
         const coord_sampler_trial_t *t = &history[i];
-        if (t->number >= number || !t->params || t->failed)
-            continue;
+        if (t->number >= number || t->number < 0 || !t->params || t->failed)
+            continue;       /* trial numbers are >= 0: others are not history */
         if (!t->finished && !self->constant_liar)
             continue;
         s_row_t *r = &h->rows[h->n];
@@ -1735,10 +1735,14 @@ cJSON *coord_tpe_propose(coord_tpe_t *self, int64_t number, const coord_sampler_
                 goto done;
             }
     } else {
+        /* The joint kernels take the always-active parameters of positive, finite
+         * width: a float pinned by low == high adds the same to every kernel and
+         * is proposed by the univariate path (its value is its only one). */
         int D = 0;
         if (self->multivariate)
             for (int p = 0; p < np; p++)
-                if (!spec->params[p].when)
+                if (!spec->params[p].when
+                    && (dom[p].kind == S_CAT || (dom[p].hi - dom[p].lo > 0 && isfinite(dom[p].hi - dom[p].lo))))
                     jp[D++] = p;
         if (D > 0 && (rc = s_propose_joint(self, &h, dom, jp, D, number, values)) < 0)
             goto done;

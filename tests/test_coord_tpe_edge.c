@@ -763,6 +763,69 @@ static void test_thirty_dims(void **state)
     }
 }
 
+/* A float pinned by low == high (a valid spec) takes no part in the joint kernels:
+ * a zero width would make every kernel's bandwidth 0 and every score NaN, so that
+ * the first of the 24 candidates always won. History: 40 trials x = -9.5 + 0.47 t,
+ * z = 2, value (x - 1.3)^2; trials 40-59 are proposed with the defaults and with
+ * n_ei_candidates 1: at most 5 of the 20 may be the same (1 of 20 when z spans
+ * [1, 3]), every z is 2, and the defaults' best of the 20 is within 1e-2 of the
+ * optimum. Trials with negative numbers are not history (numbers are >= 0): adding
+ * some changes nothing. */
+static void test_pinned_float(void **state)
+{
+    (void)state;
+    const char *params = "{\"x\":{\"type\":\"float\",\"low\":-10,\"high\":10},"
+                         "\"z\":{\"type\":\"float\",\"low\":2,\"high\":2}}";
+    sw_spec_t *a = s_spec(params, "minimize", 1, "{\"type\":\"tpe\"}");
+    sw_spec_t *b = s_spec(params, "minimize", 1, "{\"type\":\"tpe\",\"n_ei_candidates\":1}");
+    coord_tpe_t *ta = coord_tpe_new(a, NULL), *tb = coord_tpe_new(b, NULL);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    s_hist_t h = {0}, hneg = {0};
+    for (int i = 0; i < 40; i++) {
+        double x = -9.5 + 0.47 * i;
+        for (int k = 0; k < 2; k++) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddNumberToObject(p, "x", x);
+            cJSON_AddNumberToObject(p, "z", 2);
+            s_add(k ? &hneg : &h, i, p, true, (x - 1.3) * (x - 1.3));
+        }
+    }
+    for (int i = 0; i < 3; i++) {   /* INT64_MIN, -1, and one far below */
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "x", 9.9);
+        cJSON_AddNumberToObject(p, "z", 2);
+        s_add(&hneg, i == 0 ? INT64_MIN : i == 1 ? -1 : -1000000, p, true, -1e9);
+    }
+    int same = 0;
+    double best = INFINITY;
+    for (int k = 0; k < 20; k++) {
+        int err = -1;
+        cJSON *pa = coord_tpe_propose(ta, 40 + k, h.t, h.n, &err);
+        assert_int_equal(err, 0);
+        cJSON *pb = coord_tpe_propose(tb, 40 + k, h.t, h.n, &err);
+        assert_int_equal(err, 0);
+        cJSON *pn = coord_tpe_propose(ta, 40 + k, hneg.t, hneg.n, &err);
+        assert_int_equal(err, 0);
+        assert_true(cJSON_Compare(pa, pn, true));
+        same += cJSON_Compare(pa, pb, true);
+        double x = cJSON_GetObjectItemCaseSensitive(pa, "x")->valuedouble;
+        assert_true(cJSON_GetObjectItemCaseSensitive(pa, "z")->valuedouble == 2.0);
+        best = fmin(best, (x - 1.3) * (x - 1.3));
+        cJSON_Delete(pa);
+        cJSON_Delete(pb);
+        cJSON_Delete(pn);
+    }
+    assert_true(same <= 5);
+    assert_true(best <= 1e-2);
+    s_free(&h);
+    s_free(&hneg);
+    coord_tpe_destroy(&ta);
+    coord_tpe_destroy(&tb);
+    sw_spec_destroy(&a);
+    sw_spec_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_liar_many_running),
         cmocka_unit_test(test_degenerate_geometry),
         cmocka_unit_test(test_thirty_dims),
+        cmocka_unit_test(test_pinned_float),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

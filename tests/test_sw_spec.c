@@ -199,6 +199,8 @@ static const s_case_t s_cases[] = {
      "parameters.lr.type: unknown type 'double' (expected float, int, categorical)"},
     {"random", "'lr':{'low':0,'high':1}", "", NULL, "parameters.lr.type: required field is missing"},
     {"random", "'lr':{'type':'float','low':2,'high':1}", "", NULL, "parameters.lr.low: must be <= high (2 > 1)"},
+    {"random", "'lr':{'type':'float','low':-1e308,'high':1e308}", "", NULL,
+     "parameters.lr.high: high - low must be a finite number (1e+308 - -1e+308 overflows)"},
     {"random", "'lr':{'type':'float','low':0,'high':1,'log':true}", "", NULL,
      "parameters.lr.low: must be > 0 when log is true"},
     {"random", "'lr':{'type':'float','low':-1,'high':1,'log':true}", "", NULL,
