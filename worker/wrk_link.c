@@ -14,10 +14,12 @@
  *  Signals: every trainer's exit sends SIGCHLD to this process, and ZeroMQ calls made
  *  while it arrives fail with EINTR, ZMQ_EVENTS included (its internal poll of the
  *  socket's mailbox is interrupted). Each such call is retried. czmq's zsock_events()
- *  is not used: it ignores that failure and returns an uninitialised int, usually
- *  with the ZMQ_POLLIN bit set; the blocking zmsg_recv() that followed then waited
- *  for a message the coordinator, killed meanwhile, would never send, and the loop
- *  stopped (no trainer reaped, no heartbeat, no reconnect) until the next signal.
+ *  is not used: it ignores that failure and returns an uninitialised int. When that
+ *  garbage had the ZMQ_POLLIN bit, the blocking zmsg_recv() that followed waited for a
+ *  message the coordinator, killed meanwhile, would never send, and the loop stopped
+ *  (no trainer reaped, no heartbeat, no reconnect) until the next signal; without it,
+ *  the drain could end with a message waiting that no edge would announce before the
+ *  next heartbeat.
  *
  *  Handles: one tick timer (heartbeat + liveness), one reconnect timer, and one
  *  uv_poll_t per socket, allocated with the socket and freed in its close callback
