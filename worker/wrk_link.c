@@ -345,14 +345,16 @@ static int s_events(wrk_link_t *self)
     }
 }
 
-/* Take one whole message off the socket without blocking, or NULL when none is
- * waiting (or ZeroMQ failed: logged). A signal that interrupts a frame is retried. The
- * frames after the first are there already (ZeroMQ delivers a multipart message
- * whole); they are always read to the end, so that a frame that cannot be copied
- * drops its own message and never starts the next one. */
-static zmsg_t *s_recv_now(wrk_link_t *self)
+/* Take one whole message off the socket without blocking into *ZMSG_P. Returns 1 when
+ * a message was taken (*ZMSG_P set; NULL when it was dropped for want of memory,
+ * logged), 0 when none is waiting or ZeroMQ failed (logged). A signal that interrupts
+ * a frame is retried. The frames after the first are there already (ZeroMQ delivers a
+ * multipart message whole); they are always read to the end, so that a frame that
+ * cannot be copied drops its own message and never starts the next one. */
+static int s_recv_now(wrk_link_t *self, zmsg_t **zmsg_p)
 {
     void *handle = zsock_resolve(self->sock);
+    *zmsg_p = NULL;
     zmsg_t *zmsg = zmsg_new();
     bool ok = zmsg != NULL, more = true;
     for (size_t i = 0; more; i++) {
@@ -366,7 +368,7 @@ static zmsg_t *s_recv_now(wrk_link_t *self)
                 sw_log_warn("cannot receive from coordinator: %s", zmq_strerror(errno));
             zmq_msg_close(&part);
             zmsg_destroy(&zmsg);
-            return NULL;
+            return 0;
         }
         more = zmq_msg_more(&part);
         zframe_t *frame = ok ? zframe_new(zmq_msg_data(&part), zmq_msg_size(&part)) : NULL;
@@ -380,7 +382,8 @@ static zmsg_t *s_recv_now(wrk_link_t *self)
         sw_log_warn("out of memory receiving from coordinator, message dropped");
         zmsg_destroy(&zmsg);
     }
-    return zmsg;
+    *zmsg_p = zmsg;
+    return 1;
 }
 
 static void s_drain(wrk_link_t *self)
@@ -404,9 +407,10 @@ static void s_drain(wrk_link_t *self)
                 }
             }
             if (self->sock && !self->closing && (events & ZMQ_POLLIN)) {
-                zmsg_t *z = s_recv_now(self);
-                if (z) {
-                    s_dispatch(self, z);
+                zmsg_t *z = NULL;
+                if (s_recv_now(self, &z)) {
+                    if (z)
+                        s_dispatch(self, z);
                     progressed = true;
                 }
             }
