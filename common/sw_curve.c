@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "common/sw_log.h"
+#include "common/sw_zmq.h"
 
 /* ---- endpoint scope ---- */
 
@@ -466,7 +467,8 @@ static void s_event(sw_curve_monitor_t *self, int event, uint32_t value)
 static void s_drain(sw_curve_monitor_t *self)
 {
     void *pair = zsock_resolve(self->pair);
-    while (zsock_events(self->pair) & ZMQ_POLLIN) {
+    int events;
+    while ((events = sw_zmq_events(self->pair)) > 0 && (events & ZMQ_POLLIN)) {
         zmq_msg_t head, addr;
         zmq_msg_init(&head);
         if (zmq_msg_recv(&head, pair, ZMQ_DONTWAIT) < 0) {

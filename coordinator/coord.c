@@ -30,6 +30,7 @@
 #include "common/sw_curve.h"
 #include "common/sw_log.h"
 #include "common/sw_mem.h"
+#include "common/sw_zmq.h"
 #include "coordinator/coord_db.h"
 #include "proto/proto.h"
 
@@ -634,7 +635,16 @@ static void s_pump(coord_t *self)
 {
     while (!self->closing && !self->failed) {
         int n = 0;
-        while (n < S_BATCH && (zsock_events(self->router) & ZMQ_POLLIN)) {
+        /* ZMQ_EVENTS read so that a signal cannot derail it (common/sw_zmq.h): czmq's
+         * zsock_events() returns an uninitialised int when interrupted, and a
+         * blocking receive trusting a false POLLIN waits for a message no worker
+         * sends, with the loop stopped. With POLLIN true a whole message is waiting,
+         * so zmsg_recv() (which keeps the frames' User-Id) returns at once, or NULL
+         * when a signal interrupts it, and the loop asks again. */
+        while (n < S_BATCH) {
+            int events = sw_zmq_events(self->router);
+            if (events < 0 || !(events & ZMQ_POLLIN))
+                break;
             zmsg_t *m = zmsg_recv(self->router);
             if (!m) {
                 if (zmq_errno() == EINTR)
@@ -645,7 +655,8 @@ static void s_pump(coord_t *self)
             n++;
         }
         s_end_turn(self);
-        if (zsock_events(self->router) & ZMQ_POLLOUT)
+        int events = sw_zmq_events(self->router);
+        if (events > 0 && (events & ZMQ_POLLOUT))
             s_flush_sendq(self);
         if (n == 0)
             break;

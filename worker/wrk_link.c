@@ -13,8 +13,9 @@
  *
  *  Signals: every trainer's exit sends SIGCHLD to this process, and ZeroMQ calls made
  *  while it arrives fail with EINTR, ZMQ_EVENTS included (its internal poll of the
- *  socket's mailbox is interrupted). Each such call is retried. czmq's zsock_events()
- *  is not used: it ignores that failure and returns an uninitialised int. When that
+ *  socket's mailbox is interrupted). Each such call is retried (common/sw_zmq.h).
+ *  czmq's zsock_events() is not used: it ignores that failure and returns an
+ *  uninitialised int. When that
  *  garbage had the ZMQ_POLLIN bit, the blocking zmsg_recv() that followed waited for a
  *  message the coordinator, killed meanwhile, would never send, and the loop stopped
  *  (no trainer reaped, no heartbeat, no reconnect) until the next signal; without it,
@@ -39,6 +40,7 @@
 #include "common/sw_err.h"
 #include "common/sw_log.h"
 #include "common/sw_rng.h"
+#include "common/sw_zmq.h"
 
 struct wrk_link {
     uv_loop_t *loop;
@@ -332,58 +334,25 @@ static void s_dispatch(wrk_link_t *self, zmsg_t *zmsg)
  * interrupts the call is retried; 0 when the call fails otherwise (logged). */
 static int s_events(wrk_link_t *self)
 {
-    void *handle = zsock_resolve(self->sock);
-    for (;;) {
-        int events = 0;
-        size_t len = sizeof events;
-        if (zmq_getsockopt(handle, ZMQ_EVENTS, &events, &len) == 0)
-            return events;
-        if (errno != EINTR) {
-            sw_log_warn("cannot read the coordinator socket's events: %s", zmq_strerror(errno));
-            return 0;
-        }
+    int events = sw_zmq_events(self->sock);
+    if (events < 0) {
+        sw_log_warn("cannot read the coordinator socket's events: %s", zmq_strerror(errno));
+        return 0;
     }
+    return events;
 }
 
-/* Take one whole message off the socket without blocking into *ZMSG_P. Returns 1 when
- * a message was taken (*ZMSG_P set; NULL when it was dropped for want of memory,
- * logged), 0 when none is waiting or ZeroMQ failed (logged). A signal that interrupts
- * a frame is retried. The frames after the first are there already (ZeroMQ delivers a
- * multipart message whole); they are always read to the end, so that a frame that
- * cannot be copied drops its own message and never starts the next one. */
+/* One whole message off the socket without blocking (sw_zmq_recv_now) into *ZMSG_P.
+ * Returns 1 when a message was taken (*ZMSG_P set; NULL when it was dropped for want
+ * of memory, logged), 0 when none is waiting or ZeroMQ failed (logged). */
 static int s_recv_now(wrk_link_t *self, zmsg_t **zmsg_p)
 {
-    void *handle = zsock_resolve(self->sock);
-    *zmsg_p = NULL;
-    zmsg_t *zmsg = zmsg_new();
-    bool ok = zmsg != NULL, more = true;
-    for (size_t i = 0; more; i++) {
-        zmq_msg_t part;
-        zmq_msg_init(&part);
-        int rc;
-        while ((rc = zmq_msg_recv(&part, handle, ZMQ_DONTWAIT)) < 0 && errno == EINTR)
-            ;
-        if (rc < 0) {
-            if (i > 0 || errno != EAGAIN)
-                sw_log_warn("cannot receive from coordinator: %s", zmq_strerror(errno));
-            zmq_msg_close(&part);
-            zmsg_destroy(&zmsg);
-            return 0;
-        }
-        more = zmq_msg_more(&part);
-        zframe_t *frame = ok ? zframe_new(zmq_msg_data(&part), zmq_msg_size(&part)) : NULL;
-        zmq_msg_close(&part);
-        if (!frame || zmsg_append(zmsg, &frame)) {
-            zframe_destroy(&frame);
-            ok = false;
-        }
-    }
-    if (!ok) {
+    int rc = sw_zmq_recv_now(self->sock, zmsg_p);
+    if (rc < 0)
+        sw_log_warn("cannot receive from coordinator: %s", zmq_strerror(errno));
+    else if (rc == 1 && !*zmsg_p)
         sw_log_warn("out of memory receiving from coordinator, message dropped");
-        zmsg_destroy(&zmsg);
-    }
-    *zmsg_p = zmsg;
-    return 1;
+    return rc > 0;
 }
 
 static void s_drain(wrk_link_t *self)
