@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "common/sw_log.h"
+#include "common/sw_mem.h"
 #include "common/sw_zmq.h"
 
 /* ---- endpoint scope ---- */
@@ -276,6 +277,14 @@ typedef struct {
     char addr[64];
 } s_peer_t;
 
+/* One monitor event read off the PAIR socket; ADDR: the peer's address, looked up
+ * when an ACCEPTED was read ("" for other events). */
+typedef struct {
+    int event;
+    uint32_t value;
+    char addr[64];
+} s_ev_t;
+
 /* The rate limit of refusal lines: one line per (who, event, value) every
  * SW_CURVE_LOG_KEY_MS, and SW_CURVE_LOG_BURST lines per SW_CURVE_LOG_KEY_MS in all.
  * Used by the monitor (who: the peer's address) and the ZAP handler (who: the peer's
@@ -350,6 +359,8 @@ struct sw_curve_monitor {
     uint32_t pending_value;
     s_peer_t peers[S_PEERS];
     size_t next_peer;
+    s_ev_t *batch;                  /* the events of one drain */
+    size_t batch_cap;
     s_limit_t limit;
     bool log_auth;                  /* log ZAP refusals (else only count them) */
     int64_t failures;
@@ -357,12 +368,15 @@ struct sw_curve_monitor {
     bool stopped;                   /* MONITOR_STOPPED read: nothing more will come */
 };
 
-static void s_addr_of(int fd, char *out, size_t len)
+/* Format the peer (PEER) or local address of FD as ADDR:PORT ("[ADDR]:PORT" for IPv6,
+ * "local" for another family) into OUT; "unknown" when it has none. */
+static void s_name_of(int fd, bool peer, char *out, size_t len)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     char ip[INET6_ADDRSTRLEN] = "";
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+    if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &sl)
+              : getsockname(fd, (struct sockaddr *)&ss, &sl)) != 0) {
         snprintf(out, len, "unknown");
         return;
     }
@@ -377,6 +391,22 @@ static void s_addr_of(int fd, char *out, size_t len)
     } else {
         snprintf(out, len, "local");
     }
+}
+
+/* The peer address of the connection accepted on FD, whose local endpoint libzmq
+ * gave as LOCAL ("tcp://ADDR:PORT", read from the descriptor while it was open), into
+ * OUT; "unknown" when FD is closed, or now holds another socket (its local address is
+ * not LOCAL: a connection this process made, say). A TCP connection accepted on the
+ * same listener since is told apart by s_batch_run. */
+static void s_addr_of(int fd, const char *local, char *out, size_t len)
+{
+    char here[80];
+    s_name_of(fd, false, here, sizeof here);
+    if (!strncmp(local, "tcp://", 6) && strcmp(local + 6, here) != 0) {
+        snprintf(out, len, "unknown");
+        return;
+    }
+    s_name_of(fd, true, out, len);
 }
 
 static s_peer_t *s_peer(sw_curve_monitor_t *self, int fd)
@@ -416,7 +446,8 @@ static void s_log_failure(sw_curve_monitor_t *self, const char *peer, int event,
                     (long long)suppressed);
 }
 
-static void s_event(sw_curve_monitor_t *self, int event, uint32_t value)
+/* Handle one event; ADDR: the address looked up when an ACCEPTED was read. */
+static void s_event(sw_curve_monitor_t *self, int event, uint32_t value, const char *addr)
 {
     if (event == ZMQ_EVENT_MONITOR_STOPPED) {
         self->stopped = true;
@@ -428,7 +459,7 @@ static void s_event(sw_curve_monitor_t *self, int event, uint32_t value)
     case ZMQ_EVENT_ACCEPTED: {
         s_peer_t *p = &self->peers[self->next_peer++ % S_PEERS];
         p->fd = (int)value;
-        s_addr_of((int)value, p->addr, sizeof p->addr);
+        snprintf(p->addr, sizeof p->addr, "%s", addr && *addr ? addr : "unknown");
         break;
     }
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
@@ -464,9 +495,38 @@ static void s_event(sw_curve_monitor_t *self, int event, uint32_t value)
     }
 }
 
+/* Handle the first N events of the batch in order. An accepted descriptor that is
+ * accepted again later in the batch was closed, and its number reused, possibly before
+ * its address was looked up: that address may be the later connection's, so the first
+ * connection's peer is "unknown" rather than maybe another's. (A reuse before the
+ * lookup is always caught: the DISCONNECTED and the second ACCEPTED were queued before
+ * it, and a drain reads until the queue is empty.) */
+static void s_batch_run(sw_curve_monitor_t *self, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        s_ev_t *e = &self->batch[i];
+        if (e->event != ZMQ_EVENT_ACCEPTED)
+            continue;
+        for (size_t j = i + 1; j < n; j++)
+            if (self->batch[j].event == ZMQ_EVENT_ACCEPTED && self->batch[j].value == e->value) {
+                snprintf(e->addr, sizeof e->addr, "unknown");
+                break;
+            }
+    }
+    for (size_t i = 0; i < n; i++)
+        s_event(self, self->batch[i].event, self->batch[i].value, self->batch[i].addr);
+}
+
+/* Read every queued event, then handle them. The peer's address is looked up with
+ * getpeername() as soon as its ACCEPTED is read: libzmq's I/O thread closes the
+ * descriptor of a refused connection one round trip after accepting it (a plaintext
+ * client is refused on its greeting), often before this loop reads the event, and the
+ * address of a closed descriptor is gone ("unknown"); the v1 monitor events of libzmq
+ * 4.3 do not carry it. */
 static void s_drain(sw_curve_monitor_t *self)
 {
     void *pair = zsock_resolve(self->pair);
+    size_t n = 0;
     int events;
     while ((events = sw_zmq_events(self->pair)) > 0 && (events & ZMQ_POLLIN)) {
         zmq_msg_t head, addr;
@@ -486,18 +546,36 @@ static void s_drain(sw_curve_monitor_t *self)
             memcpy(&value, d + 2, 4);
             event = ev;
         }
-        while (zmq_msg_more(&head)) {      /* the endpoint frame: not needed */
+        char local[80] = "";                /* the endpoint frame */
+        while (zmq_msg_more(&head)) {
             zmq_msg_init(&addr);
             int rc = zmq_msg_recv(&addr, pair, ZMQ_DONTWAIT);
             bool more = rc >= 0 && zmq_msg_more(&addr);
+            if (rc >= 0 && !local[0]) {
+                size_t m = zmq_msg_size(&addr) < sizeof local ? zmq_msg_size(&addr)
+                                                              : sizeof local - 1;
+                memcpy(local, zmq_msg_data(&addr), m);
+                local[m] = 0;
+            }
             zmq_msg_close(&addr);
             if (!more)
                 break;
         }
         zmq_msg_close(&head);
-        if (event >= 0)
-            s_event(self, event, value);
+        if (event < 0)
+            continue;
+        s_ev_t one = {.event = event, .value = value};
+        if (event == ZMQ_EVENT_ACCEPTED && self->server && !self->closing)
+            s_addr_of((int)value, local, one.addr, sizeof one.addr);   /* now, before any wait */
+        if (sw_grow((void **)&self->batch, &self->batch_cap, n + 1, sizeof one, 16) != 0) {
+            s_batch_run(self, n);          /* no memory: handle what we have, then this */
+            n = 0;
+            s_event(self, one.event, one.value, one.addr);
+            continue;
+        }
+        self->batch[n++] = one;
     }
+    s_batch_run(self, n);
 }
 
 static void s_close_cb(uv_handle_t *h);
@@ -580,6 +658,7 @@ static void s_close_cb(uv_handle_t *h)
 {
     sw_curve_monitor_t *self = h->data;
     zsock_destroy(&self->pair);
+    free(self->batch);
     free(self->endpoint);
     free(self);
 }

@@ -76,7 +76,10 @@ typedef struct sw_curve_monitor sw_curve_monitor_t;
 /* Watch SOCK (a zsock_t * or a libzmq socket; borrowed, must outlive the monitor or be
  * closed first) for handshake events on LOOP (borrowed) and log each failed handshake
  * as one warning line: on a SERVER socket "CURVE handshake refused peer=ADDR:PORT
- * reason=..." (the peer's address from the accepted connection), on a client socket
+ * reason=..." (the peer's address, read from the accepted connection's descriptor when
+ * its ACCEPTED event is read, or "unknown" when libzmq had closed that descriptor by
+ * then, as it often does with a peer refused in one round trip, e.g. a plaintext one;
+ * never the address of a later socket that reuses the descriptor), on a client socket
  * "CURVE handshake with ENDPOINT failed reason=..." (ENDPOINT copied; may be NULL).
  * Lines are rate-limited: a (peer address, reason) pair is logged at most once per
  * SW_CURVE_LOG_KEY_MS, and no more than SW_CURVE_LOG_BURST lines per

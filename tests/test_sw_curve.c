@@ -4,16 +4,23 @@
  *  directory and a real libuv loop: a client whose key is not listed must show up
  *  as one refused handshake, a listed one as none; a monitor closed while its socket
  *  still serves must not stall the process's sockets. The ZAP handler test does the
- *  same behind sw_curve_auth, and reads the refusal line it writes to stderr.
+ *  same behind sw_curve_auth, and reads the refusal line it writes to stderr. A
+ *  plaintext peer whose connection the server has closed before the monitor reads
+ *  its events (a raw TCP client that reads to EOF first) must be logged, as
+ *  peer=unknown, and never under the address of a later connection holding the
+ *  reused descriptor.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
 #include "tests/test_util.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/sw_curve.h"
@@ -294,6 +301,106 @@ static void test_monitor_refused_and_allowed(void **state)
     free(dir);
 }
 
+/* A raw TCP connection to 127.0.0.1:PORT. */
+static int s_raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* A plaintext peer refused by mechanism mismatch whose descriptor the server closed
+ * before the monitor read its ACCEPTED (the order under load): the refusal is still
+ * logged, once, as peer=unknown, and not under the address of the next socket to hold
+ * the same descriptor number: a connection the server accepted next (CLOSE_FIRST: the
+ * refused client's own descriptor is freed first, so the new client socket takes it
+ * and the server's accept the refused one's), or else this process's own connecting
+ * socket (whose peer is the server's port). */
+static void s_closed_before_read(bool close_first)
+{
+    zsys_handler_set(NULL);
+    sw_log_set_level(SW_LOG_WARN);
+    char *logdir = test_mkdtemp();
+    char logpath[600];
+    snprintf(logpath, sizeof logpath, "%s/stderr.log", logdir);
+    fflush(stderr);
+    int saved = dup(2);
+    int lfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && lfd >= 0);
+    dup2(lfd, 2);
+    close(lfd);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    s_fx_t fx = {0};
+    zcert_t *server = zcert_new();
+    fx.server = zsock_new(ZMQ_ROUTER);
+    zcert_apply(server, fx.server);
+    zsock_set_curve_server(fx.server, 1);
+    int port = zsock_bind(fx.server, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    fx.mon = sw_curve_monitor_new(&loop, fx.server, true, NULL);
+    assert_non_null(fx.mon);
+
+    /* a ZMTP 3.0 greeting of the NULL mechanism (RFC 23): signature, version 3.0,
+     * mechanism "NULL" padded to 20 bytes, as-server 0, 31 bytes of filler */
+    unsigned char greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 0, 'N', 'U', 'L', 'L'};
+    int first = s_raw_connect(port);
+    assert_int_equal(write(first, greeting, sizeof greeting), (ssize_t)sizeof greeting);
+    char buf[256];
+    ssize_t got;
+    while ((got = read(first, buf, sizeof buf)) > 0)
+        ;                                   /* until the server closed it: EOF or reset */
+    if (close_first) {
+        close(first);
+        first = -1;
+    }
+    /* the next connection, held open: it likely takes the closed descriptor's number */
+    int second = s_raw_connect(port);
+    assert_int_equal(write(second, greeting, 10), 10);
+    assert_int_equal(read(second, buf, 10), 10);    /* accepted: the server answers */
+
+    s_run(&loop, &fx, 1);                   /* only now the monitor reads the events */
+    assert_false(fx.timed_out);
+    assert_int_equal(sw_curve_monitor_failures(fx.mon), 1);
+
+    if (first >= 0)
+        close(first);
+    close(second);
+    zsock_destroy(&fx.server);
+    sw_curve_monitor_close(&fx.mon);
+    assert_true(s_run_until_empty(&loop));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char *log = test_read_file(logpath, NULL);
+    assert_non_null(log);
+    const char *want = "W: CURVE handshake refused peer=unknown reason=security mechanism "
+                       "mismatch: the client does not use CURVE (plaintext or no key "
+                       "configured) suppressed=0\n";
+    const char *line = strstr(log, want);
+    assert_non_null(line);
+    assert_null(strstr(line + strlen(want), "reason=security mechanism mismatch")); /* one */
+    char server_port[64];
+    snprintf(server_port, sizeof server_port, "peer=127.0.0.1:%d ", port);
+    assert_null(strstr(log, server_port));
+    free(log);
+    zcert_destroy(&server);
+    test_rmtree(logdir);
+    free(logdir);
+}
+
+static void test_monitor_closed_before_read(void **state)
+{
+    (void)state;
+    s_closed_before_read(false);            /* the number reused by a connecting socket */
+    s_closed_before_read(true);             /* by the next accepted connection */
+}
+
 /* Connect a DEALER with CERT to the CURVE server SERVER_CERT on PORT, send "hello". */
 static zsock_t *s_client(zcert_t *cert, zcert_t *server_cert, int port)
 {
@@ -423,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_cert_load),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_monitor_refused_and_allowed),
+        cmocka_unit_test(test_monitor_closed_before_read),
         cmocka_unit_test(test_auth_allow_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
