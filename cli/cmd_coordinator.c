@@ -26,7 +26,8 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: sweepd coordinator --bind ENDPOINT --db FILE [--lease-ms MS]\n"
             "                          [--heartbeat-ms MS] [--exit-when-done]\n"
-            "                          [--curve-secret FILE --curve-allow DIR | --insecure]\n"
+            "                          [--curve-secret FILE --curve-allow DIR\n"
+            "                           [--curve-allow-ops DIR] | --insecure]\n"
             "                          [--log-level LEVEL] [SPEC.json ...]\n\n"
             "Serve sweeps to workers. Every SPEC is validated first (all errors printed);\n"
             "a sweep whose name exists in FILE is resumed when its spec is the same\n"
@@ -42,7 +43,14 @@ static void s_usage(FILE *out)
             "                      use CURVE and this coordinator's public key\n"
             "  --curve-allow DIR   directory of the public certificates (NAME.key) of the\n"
             "                      workers and status clients let in; files added later are\n"
-            "                      picked up within a second. Both or neither\n"
+            "                      picked up at the next connection. Both or neither.\n"
+            "                      Without --curve-allow-ops every such key may also\n"
+            "                      submit, cancel and resume sweeps (a notice says so)\n"
+            "  --curve-allow-ops DIR  directory of the public certificates of the operators'\n"
+            "                      keys: let in too, and the only keys that may submit,\n"
+            "                      cancel and resume sweeps (the others may run trials\n"
+            "                      and read status; their requests get 'permission\n"
+            "                      denied'); read again like --curve-allow\n"
             "  --insecure          allow plaintext on an endpoint other hosts can reach\n"
             "                      (without it a non-loopback tcp endpoint needs CURVE)\n"
             "  --debug-drop-acks N test facility: record the first N results but do not\n"
@@ -111,17 +119,18 @@ int cli_cmd_coordinator(int argc, char **argv)
         {"log-level", required_argument, NULL, 'L'},
         {"curve-secret", required_argument, NULL, 'S'},
         {"curve-allow", required_argument, NULL, 'A'},
+        {"curve-allow-ops", required_argument, NULL, 'O'},
         {"insecure", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     coord_options_t o = {0};
     sw_log_level_t level = SW_LOG_NOTICE;
-    const char *curve_secret = NULL, *curve_allow = NULL;
+    const char *curve_secret = NULL, *curve_allow = NULL, *curve_ops = NULL;
     bool insecure = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:d:l:H:xD:L:S:A:Ih", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:d:l:H:xD:L:S:A:O:Ih", opts, NULL)) != -1) {
         switch (c) {
         case 'b': o.endpoint = optarg; break;
         case 'd': o.db_path = optarg; break;
@@ -156,6 +165,7 @@ int cli_cmd_coordinator(int argc, char **argv)
             break;
         case 'S': curve_secret = optarg; break;
         case 'A': curve_allow = optarg; break;
+        case 'O': curve_ops = optarg; break;
         case 'I': insecure = true; break;
         case 'h': s_usage(stdout); return CLI_EXIT_OK;
         default: s_usage(stderr); return CLI_EXIT_USAGE;
@@ -178,6 +188,11 @@ int cli_cmd_coordinator(int argc, char **argv)
                 "give both (CURVE) or neither\n");
         return CLI_EXIT_USAGE;
     }
+    if (curve_ops && !curve_secret) {
+        fprintf(stderr, "sweepd coordinator: --curve-allow-ops needs --curve-secret and "
+                "--curve-allow (CURVE)\n");
+        return CLI_EXIT_USAGE;
+    }
     if (cli_check_endpoint("coordinator", o.endpoint, true, curve_secret != NULL, insecure,
                            "--curve-secret FILE and --curve-allow DIR"))
         return CLI_EXIT_USAGE;
@@ -189,12 +204,18 @@ int cli_cmd_coordinator(int argc, char **argv)
                     curve_allow);
             return CLI_EXIT_USAGE;
         }
+        if (curve_ops && (stat(curve_ops, &st) != 0 || !S_ISDIR(st.st_mode))) {
+            fprintf(stderr, "sweepd coordinator: --curve-allow-ops: '%s' is not a directory\n",
+                    curve_ops);
+            return CLI_EXIT_USAGE;
+        }
         cert = cli_load_cert("coordinator", "--curve-secret", curve_secret, true);
         if (!cert)
             return CLI_EXIT_USAGE;
         o.curve_public_key = zcert_public_txt(cert);
         o.curve_secret_key = zcert_secret_txt(cert);
         o.curve_allow_dir = curve_allow;
+        o.curve_ops_dir = curve_ops;
     }
 
     /* every spec first: nothing touches the database unless all are valid */

@@ -32,7 +32,9 @@
 #define S_KEYS_USAGE \
     "  --connect ENDPOINT   the coordinator's endpoint (5 s timeout)\n" \
     "  --curve-secret FILE  with --connect: this client's secret certificate (its\n" \
-    "                       NAME.key must be in the coordinator's --curve-allow)\n" \
+    "                       NAME.key must be in the coordinator's --curve-allow;\n" \
+    "                       to submit, cancel or resume on a coordinator given\n" \
+    "                       --curve-allow-ops, in that directory)\n" \
     "  --coordinator-key FILE  the coordinator's public certificate. Both or neither\n" \
     "  --insecure           allow plaintext to a coordinator on another host\n"
 
@@ -178,7 +180,7 @@ static void s_submit_usage(FILE *out)
             S_KEYS_USAGE
             "  --json               print the coordinator's reply as JSON\n\n"
             "exit status: 0 served, 1 coordinator unreachable or failed, 2 usage, invalid\n"
-            "or changed spec\n");
+            "or changed spec, or permission denied (the key is not an operator's)\n");
 }
 
 int cli_cmd_submit(int argc, char **argv)
@@ -312,7 +314,8 @@ static void s_cancel_usage(FILE *out)
             "  --reason TEXT        why, kept as the sweep's reason (\"cancelled: TEXT\")\n"
             "  --json               print the reply as JSON\n\n"
             "exit status: 0 cancelled, 1 coordinator unreachable, database held or failed,\n"
-            "2 usage, unknown sweep or sweep not RUNNING\n");
+            "2 usage, unknown sweep, sweep not RUNNING, or permission denied (the key is not\n"
+            "an operator's)\n");
 }
 
 int cli_cmd_cancel(int argc, char **argv)
@@ -371,7 +374,8 @@ static void s_resume_usage(FILE *out)
             "  --retry-failed       also rerun the FAILED and CANCELLED trials\n"
             "  --json               print the reply as JSON\n\n"
             "exit status: 0 reopened, 1 coordinator unreachable, database held or failed,\n"
-            "2 usage, unknown sweep, sweep RUNNING or COMPLETE\n");
+            "2 usage, unknown sweep, sweep RUNNING or COMPLETE, or permission denied (the\n"
+            "key is not an operator's)\n");
 }
 
 int cli_cmd_resume(int argc, char **argv)

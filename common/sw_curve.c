@@ -40,6 +40,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/sw_log.h"
@@ -683,10 +684,10 @@ void sw_curve_monitor_close(sw_curve_monitor_t **self_p)
 /* ---- the ZAP handler ---- */
 
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"     /* fixed by RFC 27 */
-#define S_ALLOW_DEPTH 4             /* subdirectories of the allow directory searched */
+#define S_ALLOW_DEPTH 4             /* subdirectories of a key directory searched */
 
-/* What a scan of the allow directory saw: a change in any field means reload. File
- * times are compared to the nanosecond (zcertstore's loader sees whole seconds). */
+/* What a scan of a key directory saw: a change in any field means reload. File times
+ * are compared to the nanosecond (zcertstore's loader sees whole seconds). */
 typedef struct {
     int64_t files;
     int64_t bytes;
@@ -694,23 +695,31 @@ typedef struct {
     uint64_t inodes;                /* sum over the files (a file replaced by rename) */
 } s_allow_sig_t;
 
-typedef struct {
-    char *dir;                      /* the allow directory */
-    zsock_t *handler;               /* REP bound at S_ZAP_ENDPOINT */
+struct sw_curve_keydir {
+    char *dir;                      /* the directory */
+    char *label;                    /* "allow list", ...; NULL: loads logged at debug */
     zhash_t *keys;                  /* Z85 public key -> certificate path (autofree) */
-    s_allow_sig_t sig;
+    s_allow_sig_t sig;              /* what the last load saw */
+    bool racy;                      /* a file of the last load may change unseen */
     bool loaded;
-    s_limit_t limit;
-} s_auth_t;
-
-struct sw_curve_auth {
-    zactor_t *actor;
+    int64_t loads;
 };
+
+bool sw_curve_file_racy(int64_t mtime_ns, int64_t scan_ns)
+{
+    /* mtime_ns > scan_ns - window, written so that it cannot overflow: with
+     * scan_ns > mtime_ns their difference fits in 64 unsigned bits */
+    if (mtime_ns >= scan_ns)
+        return true;
+    return (uint64_t)scan_ns - (uint64_t)mtime_ns < (uint64_t)SW_CURVE_RACY_MS * 1000000u;
+}
 
 /* Walk DIR (DEPTH levels deep at most) adding every regular file, hidden files and
  * NAME_secret files aside, to SIG and, when KEYS is not NULL, its public key to KEYS
- * (a file that is not a certificate is logged and skipped). */
-static void s_allow_scan(const char *dir, int depth, s_allow_sig_t *sig, zhash_t *keys)
+ * (a file that is not a certificate is skipped, and logged when LOG) and whether its
+ * time is racy against SCAN_NS to *RACY. */
+static void s_allow_scan(const char *dir, int depth, s_allow_sig_t *sig, zhash_t *keys,
+                         int64_t scan_ns, bool *racy, bool log)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -727,22 +736,26 @@ static void s_allow_scan(const char *dir, int depth, s_allow_sig_t *sig, zhash_t
             continue;
         if (S_ISDIR(st.st_mode)) {
             if (depth < S_ALLOW_DEPTH)
-                s_allow_scan(path, depth + 1, sig, keys);
+                s_allow_scan(path, depth + 1, sig, keys, scan_ns, racy, log);
             continue;
         }
         size_t n = strlen(e->d_name);
         if (!S_ISREG(st.st_mode) || (n >= 7 && !strcmp(e->d_name + n - 7, "_secret")))
             continue;
+        int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         sig->files++;
         sig->bytes += st.st_size;
-        sig->mtime_ns += (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        sig->mtime_ns += mtime_ns;
         sig->inodes += st.st_ino;
         if (!keys)
             continue;
+        if (sw_curve_file_racy(mtime_ns, scan_ns))
+            *racy = true;
         char err[512];
         zcert_t *cert = sw_curve_cert_load(path, false, err, sizeof err);
         if (!cert) {
-            sw_log_warn("allow directory: %s; file skipped", err);
+            if (log)
+                sw_log_warn("key directory: %s; file skipped", err);
             continue;
         }
         zhash_update(keys, zcert_public_txt(cert), path);   /* a duplicate is harmless */
@@ -751,30 +764,146 @@ static void s_allow_scan(const char *dir, int depth, s_allow_sig_t *sig, zhash_t
     closedir(d);
 }
 
-/* Reload the allow list when the directory changed since the last load. */
-static void s_allow_refresh(s_auth_t *self)
+/* Whether A and B list the same keys. */
+static bool s_same_keys(zhash_t *a, zhash_t *b)
+{
+    if (!a || !b || zhash_size(a) != zhash_size(b))
+        return false;
+    for (void *v = zhash_first(a); v; v = zhash_next(a))
+        if (!zhash_lookup(b, zhash_cursor(a)))
+            return false;
+    return true;
+}
+
+/* Reload the keys when the directory changed since the last load, or when a file of
+ * the last load was racy (git's "racily clean" rule, Documentation/technical/
+ * racy-git.txt): its time was not older than the load by SW_CURVE_RACY_MS, so a
+ * same-size rewrite in the same clock tick would leave the signature as it was. */
+static void s_keydir_refresh(sw_curve_keydir_t *self)
 {
     s_allow_sig_t sig = {0};
-    s_allow_scan(self->dir, 0, &sig, NULL);
-    if (self->loaded && !memcmp(&sig, &self->sig, sizeof sig))
+    s_allow_scan(self->dir, 0, &sig, NULL, 0, NULL, false);
+    bool changed = !self->loaded || memcmp(&sig, &self->sig, sizeof sig);
+    if (!changed && !self->racy)
         return;
     zhash_t *keys = zhash_new();
     if (!keys)
         return;                     /* keep the old list */
     zhash_autofree(keys);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);    /* before any file is read */
+    int64_t scan_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    bool racy = false;
     memset(&sig, 0, sizeof sig);
-    s_allow_scan(self->dir, 0, &sig, keys);
+    /* a racy reload of an unchanged directory does not repeat its warnings */
+    s_allow_scan(self->dir, 0, &sig, keys, scan_ns, &racy, changed);
+    bool same = self->loaded && s_same_keys(keys, self->keys);
     zhash_destroy(&self->keys);
     self->keys = keys;
     self->sig = sig;
+    self->racy = racy;
     self->loaded = true;
-    sw_log_info("CURVE allow list loaded dir=%s keys=%zu", self->dir, zhash_size(keys));
+    self->loads++;
+    if (same)
+        return;
+    if (self->label)
+        sw_log_info("CURVE %s loaded dir=%s keys=%zu", self->label, self->dir, zhash_size(keys));
+    else
+        sw_log_debug("CURVE key directory loaded dir=%s keys=%zu", self->dir, zhash_size(keys));
 }
 
+sw_curve_keydir_t *sw_curve_keydir_new(const char *dir, const char *label)
+{
+    assert(dir);
+    sw_curve_keydir_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->dir = strdup(dir);
+    self->label = label ? strdup(label) : NULL;
+    if (!self->dir || (label && !self->label)) {
+        sw_curve_keydir_destroy(&self);
+        return NULL;
+    }
+    s_keydir_refresh(self);
+    return self;
+}
+
+bool sw_curve_keydir_has(sw_curve_keydir_t *self, const char *key)
+{
+    if (!self || !key || strlen(key) != SW_CURVE_KEY_TXT_LEN)
+        return false;
+    s_keydir_refresh(self);
+    return self->keys && zhash_lookup(self->keys, key);
+}
+
+size_t sw_curve_keydir_size(const sw_curve_keydir_t *self)
+{
+    return self && self->keys ? zhash_size(self->keys) : 0;
+}
+
+int64_t sw_curve_keydir_loads(const sw_curve_keydir_t *self)
+{
+    return self ? self->loads : 0;
+}
+
+const char *sw_curve_keydir_dir(const sw_curve_keydir_t *self)
+{
+    return self ? self->dir : NULL;
+}
+
+void sw_curve_keydir_destroy(sw_curve_keydir_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sw_curve_keydir_t *self = *self_p;
+    zhash_destroy(&self->keys);
+    free(self->dir);
+    free(self->label);
+    free(self);
+    *self_p = NULL;
+}
+
+sw_curve_role_t sw_curve_role(sw_curve_keydir_t *allow, sw_curve_keydir_t *ops, const char *key)
+{
+    if (!key || strlen(key) != SW_CURVE_KEY_TXT_LEN)
+        return SW_CURVE_ROLE_NONE;
+    if (ops && sw_curve_keydir_has(ops, key))
+        return SW_CURVE_ROLE_OPS;
+    if (allow && sw_curve_keydir_has(allow, key))
+        return ops ? SW_CURVE_ROLE_WORKER : SW_CURVE_ROLE_OPS;
+    return SW_CURVE_ROLE_NONE;
+}
+
+const char *sw_curve_role_name(sw_curve_role_t role)
+{
+    switch (role) {
+    case SW_CURVE_ROLE_OPS: return "operator";
+    case SW_CURVE_ROLE_WORKER: return "worker";
+    default: return "none";
+    }
+}
+
+typedef struct {
+    char *allow_dir, *ops_dir;      /* as given to sw_curve_auth_new (ops_dir may be NULL) */
+} s_auth_args_t;
+
+typedef struct {
+    zsock_t *handler;               /* REP bound at S_ZAP_ENDPOINT */
+    sw_curve_keydir_t *allow;       /* --curve-allow */
+    sw_curve_keydir_t *ops;         /* --curve-allow-ops, or NULL */
+    s_limit_t limit;
+} s_auth_t;
+
+struct sw_curve_auth {
+    zactor_t *actor;
+    s_auth_args_t args;
+};
+
 /* Answer one ZAP request (RFC 27): version, request id, domain, address, identity,
- * mechanism, credentials. CURVE: 200 when the client's key is listed (User-Id = the
- * key, Z85), else 400, logged with the key. NULL (a socket of this process without
- * security): 200, as zauth. Any other mechanism: 400. Malformed: 500. */
+ * mechanism, credentials. CURVE: 200 when the client's key is listed in the allow or
+ * the operators directory (User-Id = the key, Z85), else 400, logged with the key.
+ * NULL (a socket of this process without security): 200, as zauth. Any other
+ * mechanism: 400. Malformed: 500. */
 static void s_zap_handle(s_auth_t *self)
 {
     zmsg_t *req = zmsg_recv(self->handler);
@@ -793,11 +922,12 @@ static void s_zap_handle(s_auth_t *self)
         sw_log_warn("malformed ZAP request refused version=%s", version ? version : "none");
     } else if (!strcmp(mechanism, "CURVE") && cred && zframe_size(cred) == 32) {
         zmq_z85_encode(key, zframe_data(cred), 32);
-        s_allow_refresh(self);
-        if (self->keys && zhash_lookup(self->keys, key)) {
+        sw_curve_role_t role = sw_curve_role(self->allow, self->ops, key);
+        if (role != SW_CURVE_ROLE_NONE) {
             status = "200";
             text = "OK";
-            sw_log_debug("CURVE client allowed peer=%s key=%s", peer, key);
+            sw_log_debug("CURVE client allowed peer=%s key=%s role=%s", peer, key,
+                         sw_curve_role_name(role));
         } else {
             int64_t suppressed = 0;
             char who[112];
@@ -833,16 +963,23 @@ static void s_zap_handle(s_auth_t *self)
  * bound (or cannot be), then serves ZAP requests until $TERM. */
 static void s_auth_actor(zsock_t *pipe, void *args)
 {
+    const s_auth_args_t *a = args;
     s_auth_t self = {0};
-    self.dir = strdup((const char *)args);
     zsock_signal(pipe, 0);
-    self.handler = self.dir ? zsock_new(ZMQ_REP) : NULL;
+    self.handler = zsock_new(ZMQ_REP);
     bool ok = self.handler && zsock_bind(self.handler, S_ZAP_ENDPOINT) == 0;
-    if (ok)
-        s_allow_refresh(&self);
-    else
+    if (ok) {
+        self.allow = sw_curve_keydir_new(a->allow_dir, "allow list");
+        self.ops = a->ops_dir ? sw_curve_keydir_new(a->ops_dir, "operators list") : NULL;
+        if (!self.allow || (a->ops_dir && !self.ops)) {
+            sw_log_error("cannot start the CURVE authenticator: out of memory");
+            zsock_unbind(self.handler, S_ZAP_ENDPOINT);
+            ok = false;
+        }
+    } else {
         sw_log_error("cannot start the CURVE authenticator on %s: %s", S_ZAP_ENDPOINT,
                      zmq_strerror(zmq_errno()));
+    }
     zsock_signal(pipe, ok ? 0 : 1);
     zpoller_t *poller = ok ? zpoller_new(pipe, self.handler, NULL) : zpoller_new(pipe, NULL);
     while (poller) {
@@ -864,17 +1001,24 @@ static void s_auth_actor(zsock_t *pipe, void *args)
     if (ok)
         zsock_unbind(self.handler, S_ZAP_ENDPOINT);
     zsock_destroy(&self.handler);
-    zhash_destroy(&self.keys);
-    free(self.dir);
+    sw_curve_keydir_destroy(&self.ops);
+    sw_curve_keydir_destroy(&self.allow);
 }
 
-sw_curve_auth_t *sw_curve_auth_new(const char *allow_dir)
+sw_curve_auth_t *sw_curve_auth_new(const char *allow_dir, const char *ops_dir)
 {
     assert(allow_dir);
     sw_curve_auth_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->actor = zactor_new(s_auth_actor, (void *)allow_dir);
+    self->args.allow_dir = strdup(allow_dir);
+    self->args.ops_dir = ops_dir ? strdup(ops_dir) : NULL;
+    if (!self->args.allow_dir || (ops_dir && !self->args.ops_dir)) {
+        sw_curve_auth_destroy(&self);
+        return NULL;
+    }
+    /* the actor reads ARGS until it is destroyed; they live as long as SELF */
+    self->actor = zactor_new(s_auth_actor, &self->args);
     if (!self->actor || zsock_wait(self->actor) != 0) {
         sw_curve_auth_destroy(&self);
         return NULL;
@@ -887,6 +1031,8 @@ void sw_curve_auth_destroy(sw_curve_auth_t **self_p)
     if (!self_p || !*self_p)
         return;
     zactor_destroy(&(*self_p)->actor);
+    free((*self_p)->args.allow_dir);
+    free((*self_p)->args.ops_dir);
     free(*self_p);
     *self_p = NULL;
 }

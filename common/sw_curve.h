@@ -13,8 +13,10 @@
  *  - sw_curve_monitor_t: a ZeroMQ socket monitor watched on a libuv loop that logs
  *    every failed handshake (refused key, plaintext peer, wrong server key) as one
  *    warning line naming the peer and the reason, rate-limited.
- *  - sw_curve_auth_t: the coordinator's ZAP handler (RFC 27) on the allow directory,
- *    which logs each refused client with its public key.
+ *  - sw_curve_keydir_t: a directory of public certificates, read again when it
+ *    changes; sw_curve_role(): what a key may do (worker, or operator: sweep control).
+ *  - sw_curve_auth_t: the coordinator's ZAP handler (RFC 27) on the allow and operators
+ *    directories, which logs each refused client with its public key.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -109,30 +111,94 @@ int64_t sw_curve_monitor_failures(const sw_curve_monitor_t *self);
  * loop must run (UV_RUN_DEFAULT returns then) after the socket is destroyed. */
 void sw_curve_monitor_close(sw_curve_monitor_t **self_p);
 
+typedef struct sw_curve_keydir sw_curve_keydir_t;
+
+#define SW_CURVE_RACY_MS 1000   /* a file stamped less than this before a scan is racy */
+
+/* What a CURVE client's key may do on the coordinator. */
+typedef enum {
+    SW_CURVE_ROLE_NONE = 0,     /* not listed: refused at the handshake */
+    SW_CURVE_ROLE_WORKER = 1,   /* join as a worker (HELLO, REPORT, RESULT) and read STATUS */
+    SW_CURVE_ROLE_OPS = 2       /* that, and control sweeps: SUBMIT, CANCEL-SWEEP,
+                                   RESUME-SWEEP */
+} sw_curve_role_t;
+
+/* Whether a file stamped MTIME_NS (ns since the epoch, st_mtim) is "racily clean"
+ * against a scan that began at SCAN_NS (ns since the epoch, CLOCK_REALTIME): true
+ * when the file is not older than the scan by SW_CURVE_RACY_MS or more (MTIME_NS >
+ * SCAN_NS - 1 s, a future time included). File times advance once per kernel tick
+ * (or per second on some file systems), so such a file can be rewritten in place with
+ * the same size and still show the time the scan saw; its directory is read again on
+ * the next lookup. The rule is git's (Documentation/technical/racy-git.txt), with a
+ * one-second margin instead of git's index timestamp. Pure. */
+bool sw_curve_file_racy(int64_t mtime_ns, int64_t scan_ns);
+
+/* A directory of public certificates (a CURVE key list), read now and read again on
+ * a later lookup when it changed. DIR (copied): files named *_secret and hidden files
+ * skipped, subdirectories searched 4 levels deep, each file read with
+ * sw_curve_cert_load (one that is not a certificate is logged once per change of the
+ * directory, and skipped; a key found in two files is simply listed); a missing
+ * directory lists no key. A change is seen from the files' count, sizes, times (to the
+ * nanosecond) and inodes: any file added, removed, replaced or changed. A file whose
+ * time is racy at a load (sw_curve_file_racy) makes every later lookup read the
+ * directory again until a load finds no racy file, about SW_CURVE_RACY_MS after the
+ * last change; otherwise a lookup costs one stat() per file. LABEL (copied; NULL for
+ * quiet) names the list in the info line logged when a load changes the keys, "CURVE
+ * LABEL loaded dir=DIR keys=N". Not thread-safe: one thread uses one key directory.
+ * Returns the key directory (caller owns; sw_curve_keydir_destroy) or NULL (out of
+ * memory). */
+sw_curve_keydir_t *sw_curve_keydir_new(const char *dir, const char *label);
+
+/* Whether KEY (Z85 text, 40 characters) is listed, after reading the directory again
+ * when it changed or was racy. False for NULL SELF, NULL KEY or a key of another
+ * length. */
+bool sw_curve_keydir_has(sw_curve_keydir_t *self, const char *key);
+
+/* Keys listed at the last load (0 for NULL). */
+size_t sw_curve_keydir_size(const sw_curve_keydir_t *self);
+
+/* How many times the files were read so far (the first load counts 1): a lookup of an
+ * unchanged directory without racy files reads none. 0 for NULL. */
+int64_t sw_curve_keydir_loads(const sw_curve_keydir_t *self);
+
+/* The directory (borrowed, valid until destroy; NULL for NULL). */
+const char *sw_curve_keydir_dir(const sw_curve_keydir_t *self);
+
+/* Free the key directory; *SELF_P is set to NULL; NULL is fine. */
+void sw_curve_keydir_destroy(sw_curve_keydir_t **self_p);
+
+/* The role of KEY (Z85 text) given the allow list ALLOW and the operators list OPS
+ * (either may be NULL; both are looked up, so each may be read again): OPS when KEY is
+ * in OPS; when KEY is only in ALLOW, WORKER if there is an operators list and OPS if
+ * there is none (every allowed key controls sweeps); otherwise NONE (also for a NULL
+ * key or one that is not 40 characters). */
+sw_curve_role_t sw_curve_role(sw_curve_keydir_t *allow, sw_curve_keydir_t *ops, const char *key);
+
+/* "operator", "worker" or "none". Pure; the string is static. */
+const char *sw_curve_role_name(sw_curve_role_t role);
+
 typedef struct sw_curve_auth sw_curve_auth_t;
 
 /* Start the process's ZAP handler (RFC 27, a REP socket bound at
  * inproc://zeromq.zap.01 in czmq's context, served by its own thread) in place of
- * czmq's zauth: a CURVE client is let in when its public key is in a certificate in
- * ALLOW_DIR (copied; files named *_secret and hidden files skipped, subdirectories
- * searched 4 levels deep, each file read with sw_curve_cert_load: one that is not a
- * certificate is logged and skipped, a key found in two files is simply listed).
- * The directory is scanned again on each handshake and reloaded when any file was
- * added, removed, replaced or changed (compared to the nanosecond), so a key added
- * while the process runs is let in without a restart; a missing directory lists no
- * key. A let-in client's ZAP User-Id is its key (Z85), which the server reads as
- * frame metadata "User-Id". A refused client is logged as one warning line, "CURVE
- * handshake refused peer=ADDR key=KEY reason=client key not in the allow list (ZAP
- * status 400) suppressed=N" (ADDR: the client's IP address, without port), at most
- * once per (address, key) per SW_CURVE_LOG_KEY_MS and SW_CURVE_LOG_BURST lines per
- * SW_CURVE_LOG_KEY_MS in all. ZAP requests of the NULL mechanism are allowed (as by
- * zauth), of any other mechanism refused; a malformed request gets status 500.
- * Start it before a CURVE server socket binds: without a handler, libzmq lets every
- * CURVE client in. Plaintext clients never reach it: a CURVE server socket refuses
- * them during the handshake (mechanism mismatch). Returns the handler (caller owns;
- * sw_curve_auth_destroy, after the server sockets are closed) or NULL when it cannot
- * start (out of memory; another handler is bound in this process: logged). */
-sw_curve_auth_t *sw_curve_auth_new(const char *allow_dir);
+ * czmq's zauth: a CURVE client is let in when its public key is listed in the allow
+ * directory ALLOW_DIR or in the operators directory OPS_DIR (both copied; OPS_DIR may
+ * be NULL), each a sw_curve_keydir_t, so a key added while the process runs is let in
+ * without a restart. The handler does not decide what a key may do: it only lets it in;
+ * the server asks sw_curve_role with its own key directories. A let-in client's ZAP
+ * User-Id is its key (Z85), which the server reads as frame metadata "User-Id". A
+ * refused client is logged as one warning line, "CURVE handshake refused peer=ADDR
+ * key=KEY reason=client key not in the allow list (ZAP status 400) suppressed=N"
+ * (ADDR: the client's IP address, without port), at most once per (address, key) per
+ * SW_CURVE_LOG_KEY_MS and SW_CURVE_LOG_BURST lines per SW_CURVE_LOG_KEY_MS in all. ZAP
+ * requests of the NULL mechanism are allowed (as by zauth), of any other mechanism
+ * refused; a malformed request gets status 500. Start it before a CURVE server socket
+ * binds: without a handler, libzmq lets every CURVE client in. Plaintext clients never
+ * reach it: a CURVE server socket refuses them during the handshake (mechanism
+ * mismatch). Returns the handler (caller owns; sw_curve_auth_destroy, after the server
+ * sockets are closed) or NULL when it cannot start (out of memory; another handler is
+ * bound in this process: logged). */
+sw_curve_auth_t *sw_curve_auth_new(const char *allow_dir, const char *ops_dir);
 
 /* Stop the handler's thread and unbind it; *SELF_P is set to NULL; NULL is fine. */
 void sw_curve_auth_destroy(sw_curve_auth_t **self_p);

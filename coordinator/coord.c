@@ -54,6 +54,7 @@ struct coord {
     zsock_t *router;
     sw_curve_auth_t *auth;      /* the ZAP handler, with CURVE only */
     sw_curve_monitor_t *monitor;    /* logs refused handshakes, with CURVE only */
+    sw_curve_keydir_t *ops;     /* keys that may control sweeps; NULL: every allowed key */
     bool curve;
     zhash_t *keys;              /* worker id -> CURVE public key (Z85) of its first HELLO */
     uv_poll_t poll;
@@ -516,7 +517,14 @@ static void s_handle(coord_t *self, zmsg_t *m)
         goto done;
     }
     if (cmd == PROTO_SUBMIT || cmd == PROTO_CANCEL_SWEEP || cmd == PROTO_RESUME_SWEEP) {
-        if (self->failed) {
+        if (self->curve && self->ops
+            && sw_curve_role(NULL, self->ops, key) != SW_CURVE_ROLE_OPS) {
+            char why[256];
+            snprintf(why, sizeof why, "%s: permission denied: key %s may not control sweeps "
+                     "(its certificate is not in the coordinator's operators directory, "
+                     "--curve-allow-ops)", proto_cmd_name(cmd), *key ? key : "(none)");
+            s_reject(self, route, "permission-denied", why);
+        } else if (self->failed) {
             s_control_error(self, route, "internal", "the coordinator stopped after a database "
                             "failure", NULL);
         } else {
@@ -760,10 +768,22 @@ static int s_curve_setup(coord_t *self, const coord_options_t *opts)
                      "allow directory");
         return SW_EINVAL;
     }
-    self->auth = sw_curve_auth_new(opts->curve_allow_dir);
+    self->auth = sw_curve_auth_new(opts->curve_allow_dir, opts->curve_ops_dir);
     if (!self->auth) {
         sw_log_error("cannot start the authenticator on '%s'", opts->curve_allow_dir);
         return SW_EINVAL;
+    }
+    if (opts->curve_ops_dir) {
+        /* this thread's own copy (the handler's lives in its thread), quiet: the
+         * handler logs the loads */
+        self->ops = sw_curve_keydir_new(opts->curve_ops_dir, NULL);
+        if (!self->ops)
+            return SW_ENOMEM;
+    } else {
+        sw_log_notice("sweep control (SUBMIT, CANCEL-SWEEP, RESUME-SWEEP) is open to every "
+                      "key in the allow directory %s; an operators directory "
+                      "(--curve-allow-ops) limits it to the keys listed there",
+                      opts->curve_allow_dir);
     }
     zsock_set_curve_publickey(self->router, pub);
     zsock_set_curve_secretkey(self->router, sec);
@@ -833,7 +853,8 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
     }
     zsock_set_router_mandatory(self->router, 1);
     zsock_set_linger(self->router, 0);
-    if (opts->curve_public_key || opts->curve_secret_key || opts->curve_allow_dir) {
+    if (opts->curve_public_key || opts->curve_secret_key || opts->curve_allow_dir
+        || opts->curve_ops_dir) {
         *err = s_curve_setup(self, opts);
         if (*err)
             goto fail;
@@ -852,6 +873,7 @@ coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err)
 fail:
     zsock_destroy(&self->router);
     sw_curve_auth_destroy(&self->auth);
+    sw_curve_keydir_destroy(&self->ops);
     zhash_destroy(&self->keys);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);
@@ -968,6 +990,7 @@ static void s_free(coord_t *self)
     zlist_destroy(&self->sendq);
     zsock_destroy(&self->router);
     sw_curve_auth_destroy(&self->auth);     /* after the router: never a socket without it */
+    sw_curve_keydir_destroy(&self->ops);
     zhash_destroy(&self->keys);
     coord_sched_destroy(&self->sched);
     coord_db_destroy(&self->db);

@@ -61,6 +61,11 @@ typedef struct {
                                        workers and status clients let in (sw_curve_auth;
                                        files added later are picked up at the next
                                        handshake); required with the keys */
+    const char *curve_ops_dir;      /* CURVE: directory of the public certificates of the
+                                       operators' keys (copied), which are let in too and
+                                       alone may send SUBMIT, CANCEL-SWEEP and
+                                       RESUME-SWEEP; read again like curve_allow_dir.
+                                       NULL: every allowed key may (a notice is logged) */
 } coord_options_t;
 
 /* Progress of one sweep (the scheduler's counts): done = complete + pruned + failed +
@@ -101,8 +106,12 @@ int coord_options_check(const coord_options_t *o, char *err, size_t errlen);
  * of a worker id binds that id to the sender's public key (frame metadata "User-Id"):
  * the binding is stored (coord_db_worker_key_bind) and committed before the WELCOME,
  * and loaded again by the next coord_new on the same database; a later HELLO, REPORT
- * or RESULT for the id from another key is rejected with ERROR code "not-yours". The
- * policy of refusing plaintext on a network endpoint lives in the CLI, not here. */
+ * or RESULT for the id from another key is rejected with ERROR code "not-yours". With
+ * curve_ops_dir, a SUBMIT, CANCEL-SWEEP or RESUME-SWEEP from a key not listed there
+ * (looked up per message, sw_curve_role) is rejected with ERROR code
+ * "permission-denied" and not acted on; without it, every allowed key may control
+ * sweeps. The policy of refusing plaintext on a network endpoint lives in the CLI, not
+ * here. */
 coord_t *coord_new(uv_loop_t *loop, const coord_options_t *opts, int *err);
 
 /* Serve the sweep *SPEC_P (consumed whatever the result; validated by the caller):

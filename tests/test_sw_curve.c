@@ -8,7 +8,10 @@
  *  plaintext peer whose connection the server has closed before the monitor reads
  *  its events (a raw TCP client that reads to EOF first) must be logged, as
  *  peer=unknown, and never under the address of a later connection holding the
- *  reused descriptor.
+ *  reused descriptor. The key directories are checked for what each lookup reads: an
+ *  unchanged directory is not read again, one whose file was stamped racily (times set
+ *  with utimensat, never waited for) is, so a same-size rewrite in place under the same
+ *  time is seen; the roles follow the allow and operators lists exactly.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -21,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/sw_curve.h"
@@ -444,9 +449,13 @@ static void test_auth_allow_list(void **state)
     dup2(fd, 2);
     close(fd);
 
-    sw_curve_auth_t *auth = sw_curve_auth_new(dir);
+    char *opsdir = test_mkdtemp();              /* an operator's key is let in too */
+    zcert_t *op = zcert_new();
+    snprintf(path, sizeof path, "%s/op.key", opsdir);
+    assert_int_equal(zcert_save_public(op, path), 0);
+    sw_curve_auth_t *auth = sw_curve_auth_new(dir, opsdir);
     assert_non_null(auth);
-    assert_null(sw_curve_auth_new(dir));        /* the ZAP endpoint is taken */
+    assert_null(sw_curve_auth_new(dir, NULL));  /* the ZAP endpoint is taken */
 
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -474,6 +483,15 @@ static void test_auth_allow_list(void **state)
     assert_false(fx.timed_out);
     assert_int_equal(fx.received, 1);
     assert_string_equal(fx.user_id, zcert_public_txt(ok));
+    zsock_destroy(&c);
+
+    /* a key listed only in the operators directory: let in, its key as User-Id */
+    fx.received = 0;
+    c = s_client(op, server, port);
+    s_run(&loop, &fx, before + 100);
+    assert_false(fx.timed_out);
+    assert_int_equal(fx.received, 1);
+    assert_string_equal(fx.user_id, zcert_public_txt(op));
     zsock_destroy(&c);
 
     /* a certificate added while the handler runs is let in, no restart */
@@ -517,10 +535,213 @@ static void test_auth_allow_list(void **state)
     zcert_destroy(&ok);
     zcert_destroy(&bad);
     zcert_destroy(&late);
+    zcert_destroy(&op);
+    test_rmtree(opsdir);
+    free(opsdir);
     test_rmtree(dir);
     free(dir);
     test_rmtree(logdir);
     free(logdir);
+}
+
+/* git's racily-clean rule, to the nanosecond: a file is racy unless it is older than
+ * the scan by SW_CURVE_RACY_MS (1 s) or more. */
+static void test_racy_rule(void **state)
+{
+    (void)state;
+    const int64_t scan = 1800000000LL * 1000000000LL + 500;     /* ns */
+    assert_int_equal(SW_CURVE_RACY_MS, 1000);
+    assert_false(sw_curve_file_racy(scan - 1000000000LL, scan));     /* 1 s older */
+    assert_false(sw_curve_file_racy(scan - 5000000000LL, scan));
+    assert_false(sw_curve_file_racy(0, scan));
+    assert_true(sw_curve_file_racy(scan - 999999999LL, scan));       /* 1 ns short */
+    assert_true(sw_curve_file_racy(scan - 1, scan));
+    assert_true(sw_curve_file_racy(scan, scan));                      /* same tick */
+    assert_true(sw_curve_file_racy(scan + 3600000000000LL, scan));    /* future */
+    assert_true(sw_curve_file_racy(INT64_MAX, INT64_MIN));            /* no overflow */
+    assert_false(sw_curve_file_racy(INT64_MIN, INT64_MAX));
+}
+
+/* Set PATH's modification time to SEC.NSEC (its access time untouched). */
+static void s_set_mtime(const char *path, time_t sec, long nsec)
+{
+    struct timespec ts[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+                             {.tv_sec = sec, .tv_nsec = nsec}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* A key directory is read again only when it changed or was racy at its last load. */
+static void test_keydir_racy_reload(void **state)
+{
+    (void)state;
+    sw_log_set_level(SW_LOG_WARN);
+    char *dir = test_mkdtemp();
+    char path[512];
+    snprintf(path, sizeof path, "%s/a.key", dir);
+    zcert_t *a = zcert_new(), *b = zcert_new(), *c = zcert_new();
+    const char *ka = zcert_public_txt(a), *kb = zcert_public_txt(b), *kc = zcert_public_txt(c);
+    time_t now = time(NULL);
+    const time_t old = now - 100, future = now + 3600;
+    struct stat st0, st1;
+
+    /* an old file: loaded once, then a lookup costs a stat and reads nothing */
+    assert_int_equal(zcert_save_public(a, path), 0);
+    s_set_mtime(path, old, 123456789);
+    sw_curve_keydir_t *kd = sw_curve_keydir_new(dir, "test list");
+    assert_non_null(kd);
+    assert_string_equal(sw_curve_keydir_dir(kd), dir);
+    assert_int_equal(sw_curve_keydir_loads(kd), 1);
+    assert_int_equal(sw_curve_keydir_size(kd), 1);
+    assert_true(sw_curve_keydir_has(kd, ka));
+    assert_false(sw_curve_keydir_has(kd, kb));
+    assert_false(sw_curve_keydir_has(kd, NULL));
+    assert_false(sw_curve_keydir_has(kd, "short"));
+    assert_int_equal(sw_curve_keydir_loads(kd), 1);
+
+    /* rewritten in place (same size, same inode) and stamped back to the same old
+     * time: nothing a stat shows has changed, and an old file is not racy, so the
+     * rewrite goes unseen (the price of a lookup without reading; git's too) */
+    assert_int_equal(stat(path, &st0), 0);
+    assert_int_equal(zcert_save_public(b, path), 0);
+    s_set_mtime(path, old, 123456789);
+    assert_int_equal(stat(path, &st1), 0);
+    assert_int_equal(st0.st_size, st1.st_size);
+    assert_int_equal(st0.st_ino, st1.st_ino);
+    assert_true(sw_curve_keydir_has(kd, ka));
+    assert_false(sw_curve_keydir_has(kd, kb));
+    assert_int_equal(sw_curve_keydir_loads(kd), 1);
+
+    /* a new time is a change: read again */
+    s_set_mtime(path, old, 123456790);
+    assert_true(sw_curve_keydir_has(kd, kb));
+    assert_false(sw_curve_keydir_has(kd, ka));
+    assert_int_equal(sw_curve_keydir_loads(kd), 2);
+
+    /* a file stamped in the same tick as the load (here: not older than it, as a
+     * future time is) is racy: rewritten in place under that same time, the next
+     * lookup still reads it again and sees the new key */
+    s_set_mtime(path, future, 0);
+    assert_true(sw_curve_keydir_has(kd, kb));   /* changed time: load 3, racy */
+    assert_int_equal(sw_curve_keydir_loads(kd), 3);
+    assert_int_equal(zcert_save_public(c, path), 0);
+    s_set_mtime(path, future, 0);
+    assert_int_equal(stat(path, &st1), 0);
+    assert_int_equal(st0.st_size, st1.st_size);
+    assert_int_equal(st0.st_ino, st1.st_ino);
+    assert_true(sw_curve_keydir_has(kd, kc));   /* load 4: same signature, racy */
+    assert_false(sw_curve_keydir_has(kd, kb));  /* load 5: still racy */
+    assert_int_equal(sw_curve_keydir_loads(kd), 5);
+
+    /* once the file is old, the directory settles: one load, then none */
+    s_set_mtime(path, old, 0);
+    assert_true(sw_curve_keydir_has(kd, kc));
+    assert_int_equal(sw_curve_keydir_loads(kd), 6);
+    assert_true(sw_curve_keydir_has(kd, kc));
+    assert_false(sw_curve_keydir_has(kd, ka));
+    assert_int_equal(sw_curve_keydir_loads(kd), 6);
+
+    /* a file added, and one removed: each read once */
+    char path2[512];
+    snprintf(path2, sizeof path2, "%s/sub/a.key", dir);
+    snprintf(path, sizeof path, "%s/sub", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(zcert_save_public(a, path2), 0);
+    s_set_mtime(path2, old, 0);
+    assert_true(sw_curve_keydir_has(kd, ka));
+    assert_true(sw_curve_keydir_has(kd, kc));
+    assert_int_equal(sw_curve_keydir_size(kd), 2);
+    assert_int_equal(sw_curve_keydir_loads(kd), 7);
+    assert_int_equal(unlink(path2), 0);
+    assert_false(sw_curve_keydir_has(kd, ka));
+    assert_int_equal(sw_curve_keydir_size(kd), 1);
+    assert_int_equal(sw_curve_keydir_loads(kd), 8);
+
+    sw_curve_keydir_destroy(&kd);
+    assert_null(kd);
+    sw_curve_keydir_destroy(&kd);               /* twice is fine */
+    assert_false(sw_curve_keydir_has(NULL, ka));
+    assert_int_equal(sw_curve_keydir_size(NULL), 0);
+    assert_int_equal(sw_curve_keydir_loads(NULL), 0);
+
+    /* a missing directory lists no key */
+    snprintf(path, sizeof path, "%s/none", dir);
+    kd = sw_curve_keydir_new(path, NULL);
+    assert_non_null(kd);
+    assert_int_equal(sw_curve_keydir_size(kd), 0);
+    assert_false(sw_curve_keydir_has(kd, ka));
+    sw_curve_keydir_destroy(&kd);
+
+    zcert_destroy(&a);
+    zcert_destroy(&b);
+    zcert_destroy(&c);
+    test_rmtree(dir);
+    free(dir);
+}
+
+/* The permission lookup: operators control sweeps; with an operators list, a key only
+ * in the allow list is a worker; without one, every allowed key controls; a key added
+ * to the operators list is one at the next lookup. */
+static void test_role(void **state)
+{
+    (void)state;
+    sw_log_set_level(SW_LOG_WARN);
+    char *adir = test_mkdtemp(), *odir = test_mkdtemp();
+    char path[512];
+    zcert_t *w = zcert_new(), *o = zcert_new(), *both = zcert_new(), *x = zcert_new();
+    snprintf(path, sizeof path, "%s/w.key", adir);
+    assert_int_equal(zcert_save_public(w, path), 0);
+    snprintf(path, sizeof path, "%s/both.key", adir);
+    assert_int_equal(zcert_save_public(both, path), 0);
+    snprintf(path, sizeof path, "%s/o.key", odir);
+    assert_int_equal(zcert_save_public(o, path), 0);
+    snprintf(path, sizeof path, "%s/both.key", odir);
+    assert_int_equal(zcert_save_public(both, path), 0);
+    sw_curve_keydir_t *allow = sw_curve_keydir_new(adir, NULL);
+    sw_curve_keydir_t *ops = sw_curve_keydir_new(odir, NULL);
+    assert_non_null(allow);
+    assert_non_null(ops);
+    const char *kw = zcert_public_txt(w), *ko = zcert_public_txt(o);
+    const char *kb = zcert_public_txt(both), *kx = zcert_public_txt(x);
+
+    assert_int_equal(sw_curve_role(allow, ops, kw), SW_CURVE_ROLE_WORKER);
+    assert_int_equal(sw_curve_role(allow, ops, ko), SW_CURVE_ROLE_OPS);
+    assert_int_equal(sw_curve_role(allow, ops, kb), SW_CURVE_ROLE_OPS);
+    assert_int_equal(sw_curve_role(allow, ops, kx), SW_CURVE_ROLE_NONE);
+    assert_int_equal(sw_curve_role(allow, ops, NULL), SW_CURVE_ROLE_NONE);
+    assert_int_equal(sw_curve_role(allow, ops, ""), SW_CURVE_ROLE_NONE);
+    /* no operators list: every allowed key controls sweeps */
+    assert_int_equal(sw_curve_role(allow, NULL, kw), SW_CURVE_ROLE_OPS);
+    assert_int_equal(sw_curve_role(allow, NULL, ko), SW_CURVE_ROLE_NONE);
+    assert_int_equal(sw_curve_role(allow, NULL, kx), SW_CURVE_ROLE_NONE);
+    /* the coordinator's question, with the operators list alone */
+    assert_int_equal(sw_curve_role(NULL, ops, ko), SW_CURVE_ROLE_OPS);
+    assert_int_equal(sw_curve_role(NULL, ops, kw), SW_CURVE_ROLE_NONE);
+    assert_int_equal(sw_curve_role(NULL, NULL, kw), SW_CURVE_ROLE_NONE);
+
+    /* promoted while running: x's key added to the operators directory */
+    snprintf(path, sizeof path, "%s/x.key", odir);
+    assert_int_equal(zcert_save_public(x, path), 0);
+    assert_int_equal(sw_curve_role(allow, ops, kx), SW_CURVE_ROLE_OPS);
+    /* and demoted: w's key was never an operator's, o's removed */
+    snprintf(path, sizeof path, "%s/o.key", odir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(sw_curve_role(allow, ops, ko), SW_CURVE_ROLE_NONE);
+    assert_int_equal(sw_curve_keydir_size(ops), 2);
+
+    assert_string_equal(sw_curve_role_name(SW_CURVE_ROLE_OPS), "operator");
+    assert_string_equal(sw_curve_role_name(SW_CURVE_ROLE_WORKER), "worker");
+    assert_string_equal(sw_curve_role_name(SW_CURVE_ROLE_NONE), "none");
+
+    sw_curve_keydir_destroy(&allow);
+    sw_curve_keydir_destroy(&ops);
+    zcert_destroy(&w);
+    zcert_destroy(&o);
+    zcert_destroy(&both);
+    zcert_destroy(&x);
+    test_rmtree(adir);
+    test_rmtree(odir);
+    free(adir);
+    free(odir);
 }
 
 int main(void)
@@ -532,6 +753,9 @@ int main(void)
         cmocka_unit_test(test_monitor_refused_and_allowed),
         cmocka_unit_test(test_monitor_closed_before_read),
         cmocka_unit_test(test_auth_allow_list),
+        cmocka_unit_test(test_racy_rule),
+        cmocka_unit_test(test_keydir_racy_reload),
+        cmocka_unit_test(test_role),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
