@@ -16,6 +16,11 @@
 # a connection one round trip after accepting it, and under load that is often before
 # the coordinator's monitor reads the connection's address (docs/OPERATIONS.md).
 # Plaintext on a network endpoint is refused (exit 2) without --insecure.
+# Without --curve-allow-ops the coordinator logs that sweep control is open to every
+# allowed key. With it, a worker-only key's `cancel`, `resume` and `submit --connect`
+# exit 2 with "permission denied" and leave the sweep as it was (9 of 9 pending, no
+# new sweep); an operator's key cancels it; a key put into the operators directory
+# while the coordinator runs (before: refused at the handshake) resumes it.
 . tests/it-lib.sh
 
 K="$T/keys"
@@ -193,4 +198,90 @@ kill -TERM $WOK; it_wait_exit $WOK 10
 kill -TERM $COORD; it_wait_exit $COORD 10
 [ "$RC" -eq 0 ] || fail "restarted coordinator exited $RC on SIGTERM"
 pass "after the restart wok's own key is let in as wok"
+# ---- operators' keys: only they control sweeps ------------------------------------------
+grep -q "N: sweep control (SUBMIT, CANCEL-SWEEP, RESUME-SWEEP) is open to every key in the allow directory $A" \
+    "$T/coord.log" || fail "the coordinator without --curve-allow-ops did not say that control is open"
+pass "without --curve-allow-ops the coordinator says sweep control is open to every allowed key"
+
+O="$T/ops"
+mkdir -p "$O" && cp "$K/ops.key" "$O/"
+"$SWEEPD" coordinator --bind "$EP" --db "$T/u.db" --curve-allow-ops "$O" 2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--curve-allow-ops needs --curve-secret and --curve-allow" "$T/u.err" \
+    || fail "--curve-allow-ops alone: exit $rc: $(cat "$T/u.err")"
+"$SWEEPD" coordinator --bind "$EP" --db "$T/u.db" --curve-secret "$K/coord.key_secret" --curve-allow "$A" \
+    --curve-allow-ops "$T/no-such-dir" 2> "$T/u.err"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--curve-allow-ops: '$T/no-such-dir' is not a directory" "$T/u.err" \
+    || fail "missing operators directory: exit $rc: $(cat "$T/u.err")"
+pass "--curve-allow-ops without CURVE, or naming no directory: exit 2"
+
+sed 's/"curve-grid"/"ops-grid"/' "$T/spec.json" > "$T/ops-spec.json"
+sed 's/"curve-grid"/"ops-new"/' "$T/spec.json" > "$T/new-spec.json"
+it_start coord3 "$SWEEPD" coordinator --bind "$EP" --db "$T/o.db" --heartbeat-ms 200 \
+    --curve-secret "$K/coord.key_secret" --curve-allow "$A" --curve-allow-ops "$O" \
+    --log-level info "$T/ops-spec.json"
+COORD=$PID
+it_wait_line "$T/coord3.log" "listening endpoint=$EP .*security=curve" 10
+grep -q "CURVE operators list loaded dir=$O keys=1" "$T/coord3.log" || fail "no operators list loaded: $(cat "$T/coord3.log")"
+grep -q "open to every key" "$T/coord3.log" && fail "the notice shows with --curve-allow-ops"
+WOKKEY="--curve-secret $K/wok.key_secret --coordinator-key $K/coord.key"
+OPSKEY="--curve-secret $K/ops.key_secret --coordinator-key $K/coord.key"
+TRIALS_ALL_PENDING='trials +pending 9 +running 0 +complete 0 +pruned 0 +failed 0 +cancelled 0 +\(of 9\)'
+# (no grid point was handed out: a cancel leaves none pending, and none was stored)
+TRIALS_NONE_LEFT='trials +pending 0 +running 0 +complete 0 +pruned 0 +failed 0 +cancelled 0 +\(of 9\)'
+# shellcheck disable=SC2086
+"$SWEEPD" status ops-grid --connect "$EP" $WOKKEY > "$T/os0.out" 2> "$T/os0.err" \
+    || fail "status with a worker key: $(cat "$T/os0.err")"
+grep -Eq "$TRIALS_ALL_PENDING" "$T/os0.out" || fail "before: $(cat "$T/os0.out")"
+
+WOKPUB=$(cat "$T/wok.pub")
+for op in cancel resume submit; do
+    arg=ops-grid
+    [ $op = submit ] && arg="$T/new-spec.json"
+    # shellcheck disable=SC2086
+    "$SWEEPD" $op "$arg" --connect "$EP" $WOKKEY > "$T/o-$op.out" 2> "$T/o-$op.err"; rc=$?
+    case $op in cancel) cmd=CANCEL-SWEEP ;; resume) cmd=RESUME-SWEEP ;; submit) cmd=SUBMIT ;; esac
+    [ $rc -eq 2 ] || fail "$op with a worker-only key exited $rc, want 2: $(cat "$T/o-$op.err")"
+    grep -qF "sweepd $op: $cmd: permission denied: key $WOKPUB may not control sweeps (its certificate is not in the coordinator's operators directory, --curve-allow-ops)" \
+        "$T/o-$op.err" || fail "$op with a worker-only key: $(cat "$T/o-$op.err")"
+done
+# shellcheck disable=SC2086
+"$SWEEPD" status ops-grid --connect "$EP" $WOKKEY > "$T/os1.out" 2> "$T/os1.err" \
+    || fail "status with a worker key: $(cat "$T/os1.err")"
+grep -q "sweep ops-grid .* RUNNING" "$T/os1.out" && grep -Eq "$TRIALS_ALL_PENDING" "$T/os1.out" \
+    || fail "the refused requests changed the sweep: $(cat "$T/os1.out")"
+"$SWEEPD" status ops-new --connect "$EP" $WOKKEY > /dev/null 2>&1 && fail "the refused SUBMIT added ops-new"
+grep -q "sweep cancelled\|sweep resumed\|sweep added sweep=ops-new" "$T/coord3.log" \
+    && fail "the coordinator acted on a refused request"
+grep -q "message rejected, CANCEL-SWEEP: permission denied: key .* code=permission-denied" "$T/coord3.log" \
+    || fail "the coordinator did not log the refusal"
+pass "a worker-only key's cancel, resume and submit: exit 2, 'permission denied' named, sweep untouched (9 pending of 9)"
+
+# shellcheck disable=SC2086
+"$SWEEPD" cancel ops-grid --connect "$EP" $OPSKEY > "$T/oc.out" 2> "$T/oc.err" \
+    || fail "cancel with an operator's key: $(cat "$T/oc.err")"
+# shellcheck disable=SC2086
+"$SWEEPD" status ops-grid --connect "$EP" $WOKKEY > "$T/os2.out" 2>&1 || fail "status: $(cat "$T/os2.out")"
+grep -q "sweep ops-grid .* CANCELLED" "$T/os2.out" && grep -Eq "$TRIALS_NONE_LEFT" "$T/os2.out" \
+    && grep -q "sweep cancelled  *sweep=ops-grid pending=0 running=0 attempts=0" "$T/os2.out" \
+    || fail "after the operator's cancel: $(cat "$T/os2.out")"
+pass "an operator's key cancels the sweep (CANCELLED, 0 of 9 pending)"
+
+# a key in no directory is refused at the handshake; once its certificate is put into
+# the operators directory (no restart) it is let in and may resume
+OTHERKEY="--curve-secret $K/other.key_secret --coordinator-key $K/coord.key"
+# shellcheck disable=SC2086
+"$SWEEPD" resume ops-grid --connect "$EP" $OTHERKEY > /dev/null 2> "$T/or0.err"; rc=$?
+[ $rc -eq 1 ] && grep -q "refused this key" "$T/or0.err" || fail "resume with an unlisted key: exit $rc: $(cat "$T/or0.err")"
+cp "$K/other.key" "$O/"
+# shellcheck disable=SC2086
+"$SWEEPD" resume ops-grid --connect "$EP" $OTHERKEY > "$T/or1.out" 2> "$T/or1.err" \
+    || fail "resume with an operator's key added while running: $(cat "$T/or1.err")"
+# shellcheck disable=SC2086
+"$SWEEPD" status ops-grid --connect "$EP" $WOKKEY > "$T/os3.out" 2>&1 || fail "status: $(cat "$T/os3.out")"
+grep -q "sweep ops-grid .* RUNNING" "$T/os3.out" && grep -Eq "$TRIALS_ALL_PENDING" "$T/os3.out" \
+    || fail "after the added operator's resume: $(cat "$T/os3.out")"
+grep -q "CURVE operators list loaded dir=$O keys=2" "$T/coord3.log" || fail "the added operator's key was not loaded"
+kill -TERM $COORD; it_wait_exit $COORD 10
+[ "$RC" -eq 0 ] || fail "coordinator with --curve-allow-ops exited $RC on SIGTERM"
+pass "an operator's key added while the coordinator runs resumes the sweep without a restart (9 pending of 9)"
 it_final_checks "$T/c.db"
