@@ -197,9 +197,19 @@ proto_msg_t *cli_request(const char *cmd, const char *endpoint, proto_msg_t **ms
         goto done;
     }
     zmsg_t *m = proto_msg_encode(msg_p);
+    bool encoded = m != NULL;
     if (!m || zmsg_send(&m, s) < 0) {
+        /* A send times out when no connection ever completes its handshake (a
+         * refused key, CURVE on one side only): the monitor says why, as for a
+         * missing answer. */
+        bool timed_out = encoded && zmq_errno() == EAGAIN;
         zmsg_destroy(&m);
-        fprintf(stderr, "sweepd %s: cannot send to '%s'\n", cmd, endpoint);
+        if (timed_out)
+            fprintf(stderr, "sweepd %s: could not send to '%s' within %d ms\n", cmd, endpoint,
+                    timeout_ms);
+        else
+            fprintf(stderr, "sweepd %s: cannot send to '%s'\n", cmd, endpoint);
+        s_explain(cmd, mon, endpoint);
         goto done;
     }
     zmsg_t *reply = zmsg_recv(s);
