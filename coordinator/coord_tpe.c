@@ -719,6 +719,22 @@ typedef struct {
     double wn;                  /* sum over narrow components of C */
 } s_uest_t;
 
+/* The neighbour rule of Optuna's univariate bandwidth (Bergstra et al. 2011, section
+ * 4.2) for the mean at position POS of K sorted ones, whose gaps to the previous and
+ * the next (a domain end for the outermost) are LEFT and RIGHT: the larger of the
+ * two; with consider_endpoints = false, the outermost of K >= 2 take their inner gap. */
+static inline double s_neighbour_bw(const coord_tpe_t *self, double left, double right, size_t pos,
+                                    size_t k)
+{
+    if (k >= 2 && !self->consider_endpoints) {
+        if (pos == 0)
+            return right;
+        if (pos + 1 == k)
+            return left;
+    }
+    return left > right ? left : right;
+}
+
 /* Build from N observations given sorted by (value, number): MUS (model space) and
  * their raw weights WRAW (Optuna's default_weights by trial order), plus the prior.
  * The arrays live in the sampler's scratch buffer SLOT. */
@@ -767,32 +783,18 @@ static int s_uest_build(coord_tpe_t *self, int slot, s_uest_t *e, const s_dom_t 
     ws[at] = prior_weight / wsum;
     for (size_t i = at; i < n; i++)
         ws[i + 1] = wraw[i] / wsum;
-    /* Optuna's univariate bandwidth: the larger gap to a neighbour, endpoints as
-     * neighbours; with consider_endpoints = false the outermost means take their
-     * inner gap instead. */
+    /* Optuna's univariate bandwidth (s_neighbour_bw), the prior among the means. */
     if (!self->optuna4) {
-        for (size_t i = 0; i < m; i++) {
-            double left = mu[i] - (i ? mu[i - 1] : lo);
-            double right = (i + 1 < m ? mu[i + 1] : hi) - mu[i];
-            sig[i] = left > right ? left : right;
-        }
-        if (m >= 2 && !self->consider_endpoints) {
-            sig[0] = mu[1] - mu[0];
-            sig[m - 1] = mu[m - 1] - mu[m - 2];
-        }
+        for (size_t i = 0; i < m; i++)
+            sig[i] = s_neighbour_bw(self, mu[i] - (i ? mu[i - 1] : lo),
+                                    (i + 1 < m ? mu[i + 1] : hi) - mu[i], i, m);
     } else {
         /* Optuna 4's _ParzenEstimator: gaps among the observations only (the prior
          * is appended afterwards with sigma = range); the inner-gap rule for the
          * outermost needs at least two observations. */
-        for (size_t i = 0; i < n; i++) {
-            double left = mus[i] - (i ? mus[i - 1] : lo);
-            double right = (i + 1 < n ? mus[i + 1] : hi) - mus[i];
-            t_sig[i] = left > right ? left : right;
-        }
-        if (n >= 2 && !self->consider_endpoints) {
-            t_sig[0] = mus[1] - mus[0];
-            t_sig[n - 1] = mus[n - 1] - mus[n - 2];
-        }
+        for (size_t i = 0; i < n; i++)
+            t_sig[i] = s_neighbour_bw(self, mus[i] - (i ? mus[i - 1] : lo),
+                                      (i + 1 < n ? mus[i + 1] : hi) - mus[i], i, n);
         memcpy(sig, t_sig, at * sizeof *sig);
         memcpy(sig + at + 1, t_sig + at, (n - at) * sizeof *sig);
     }
@@ -1279,11 +1281,7 @@ static void s_mest_gaps(const coord_tpe_t *self, s_mest_t *e, const s_dom_t *d, 
             prev = centre;
         if (pos + 1 == at)
             next = centre;
-        double left = pos == 0 ? mi - d->lo : mi - prev;
-        double right = pos + 1 == k ? d->hi - mi : next - mi;
-        double g = left > right ? left : right;
-        if (k >= 2 && !self->consider_endpoints)
-            g = pos == 0 ? right : pos + 1 == k ? left : g;
+        double g = s_neighbour_bw(self, mi - prev, next - mi, pos, k);
         if (g > minsig) {       /* the caller set MINSIG everywhere: few are wider */
             g = g > range ? range : g;
             e->sig[(size_t)ord[i] * D + (size_t)dd] = g;
