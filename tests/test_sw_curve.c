@@ -224,6 +224,64 @@ static bool s_run_until_empty(uv_loop_t *loop)
     return !timed_out;
 }
 
+/* Connect a DEALER with CERT to the CURVE server SERVER_CERT on PORT, send "hello". */
+static zsock_t *s_client(zcert_t *cert, zcert_t *server_cert, int port)
+{
+    zsock_t *c = zsock_new(ZMQ_DEALER);
+    assert_non_null(c);
+    zcert_apply(cert, c);
+    zsock_set_curve_serverkey(c, zcert_public_txt(server_cert));
+    zsock_set_linger(c, 0);
+    assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
+    zstr_send(c, "hello");
+    return c;
+}
+
+/* LOOP initialised and FX set up: a CURVE ROUTER with SERVER's keys bound to a free
+ * loopback port, watched by a handshake monitor on LOOP. Returns the port. */
+static int s_serve(uv_loop_t *loop, s_fx_t *fx, zcert_t *server)
+{
+    uv_loop_init(loop);
+    memset(fx, 0, sizeof *fx);
+    fx->server = zsock_new(ZMQ_ROUTER);
+    assert_non_null(fx->server);
+    zcert_apply(server, fx->server);
+    zsock_set_curve_server(fx->server, 1);
+    int port = zsock_bind(fx->server, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    fx->mon = sw_curve_monitor_new(loop, fx->server, true, NULL);
+    assert_non_null(fx->mon);
+    return port;
+}
+
+/* Send this process's stderr to a new file, LOGPATH (LEN bytes; its directory is a
+ * fresh one, returned: caller frees and removes it). Returns the saved stderr for
+ * s_stderr_restore(). */
+static int s_stderr_capture(char *logpath, size_t len, char **logdir)
+{
+    *logdir = test_mkdtemp();
+    snprintf(logpath, len, "%s/stderr.log", *logdir);
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    return saved;
+}
+
+/* Put back the stderr SAVED by s_stderr_capture(); returns what was written to
+ * LOGPATH meanwhile (caller frees). */
+static char *s_stderr_restore(int saved, const char *logpath)
+{
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char *log = test_read_file(logpath, NULL);
+    assert_non_null(log);
+    return log;
+}
+
 static void test_monitor_refused_and_allowed(void **state)
 {
     (void)state;
@@ -240,23 +298,11 @@ static void test_monitor_refused_and_allowed(void **state)
     zsock_wait(auth);
 
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    s_fx_t fx = {0};
-    fx.server = zsock_new(ZMQ_ROUTER);
-    zcert_apply(server, fx.server);
-    zsock_set_curve_server(fx.server, 1);
-    int port = zsock_bind(fx.server, "tcp://127.0.0.1:*");
-    assert_true(port > 0);
-    fx.mon = sw_curve_monitor_new(&loop, fx.server, true, NULL);
-    assert_non_null(fx.mon);
+    s_fx_t fx;
+    int port = s_serve(&loop, &fx, server);
 
     /* a client whose key is not listed: refused, nothing received */
-    zsock_t *c = zsock_new(ZMQ_DEALER);
-    zcert_apply(bad, c);
-    zsock_set_curve_serverkey(c, zcert_public_txt(server));
-    zsock_set_linger(c, 0);
-    assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
-    zstr_send(c, "hello");
+    zsock_t *c = s_client(bad, server, port);
     s_run(&loop, &fx, 1);
     assert_false(fx.timed_out);
     assert_true(sw_curve_monitor_failures(fx.mon) >= 1);
@@ -265,12 +311,7 @@ static void test_monitor_refused_and_allowed(void **state)
 
     /* a listed client: its message arrives */
     int64_t before = sw_curve_monitor_failures(fx.mon);
-    c = zsock_new(ZMQ_DEALER);
-    zcert_apply(ok, c);
-    zsock_set_curve_serverkey(c, zcert_public_txt(server));
-    zsock_set_linger(c, 0);
-    assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
-    zstr_send(c, "hello");
+    c = s_client(ok, server, port);
     s_run(&loop, &fx, before + 100);
     assert_false(fx.timed_out);
     assert_int_equal(fx.received, 1);
@@ -284,12 +325,7 @@ static void test_monitor_refused_and_allowed(void **state)
     uv_run(&loop, UV_RUN_NOWAIT);
     for (int i = 0; i < 3; i++) {
         fx.received = 0;
-        c = zsock_new(ZMQ_DEALER);
-        zcert_apply(ok, c);
-        zsock_set_curve_serverkey(c, zcert_public_txt(server));
-        zsock_set_linger(c, 0);
-        assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
-        zstr_send(c, "hello");
+        c = s_client(ok, server, port);
         s_run(&loop, &fx, INT64_MAX);
         assert_false(fx.timed_out);
         assert_int_equal(fx.received, 1);
@@ -328,27 +364,13 @@ static void s_closed_before_read(bool close_first)
 {
     zsys_handler_set(NULL);
     sw_log_set_level(SW_LOG_WARN);
-    char *logdir = test_mkdtemp();
-    char logpath[600];
-    snprintf(logpath, sizeof logpath, "%s/stderr.log", logdir);
-    fflush(stderr);
-    int saved = dup(2);
-    int lfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(saved >= 0 && lfd >= 0);
-    dup2(lfd, 2);
-    close(lfd);
+    char *logdir, logpath[600];
+    int saved = s_stderr_capture(logpath, sizeof logpath, &logdir);
 
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    s_fx_t fx = {0};
+    s_fx_t fx;
     zcert_t *server = zcert_new();
-    fx.server = zsock_new(ZMQ_ROUTER);
-    zcert_apply(server, fx.server);
-    zsock_set_curve_server(fx.server, 1);
-    int port = zsock_bind(fx.server, "tcp://127.0.0.1:*");
-    assert_true(port > 0);
-    fx.mon = sw_curve_monitor_new(&loop, fx.server, true, NULL);
-    assert_non_null(fx.mon);
+    int port = s_serve(&loop, &fx, server);
 
     /* a ZMTP 3.0 greeting of the NULL mechanism (RFC 23): signature, version 3.0,
      * mechanism "NULL" padded to 20 bytes, as-server 0, 31 bytes of filler */
@@ -379,11 +401,7 @@ static void s_closed_before_read(bool close_first)
     sw_curve_monitor_close(&fx.mon);
     assert_true(s_run_until_empty(&loop));
     assert_int_equal(uv_loop_close(&loop), 0);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    char *log = test_read_file(logpath, NULL);
-    assert_non_null(log);
+    char *log = s_stderr_restore(saved, logpath);
     const char *want = "W: CURVE handshake refused peer=unknown reason=security mechanism "
                        "mismatch: the client does not use CURVE (plaintext or no key "
                        "configured) suppressed=0\n";
@@ -406,19 +424,6 @@ static void test_monitor_closed_before_read(void **state)
     s_closed_before_read(true);             /* by the next accepted connection */
 }
 
-/* Connect a DEALER with CERT to the CURVE server SERVER_CERT on PORT, send "hello". */
-static zsock_t *s_client(zcert_t *cert, zcert_t *server_cert, int port)
-{
-    zsock_t *c = zsock_new(ZMQ_DEALER);
-    assert_non_null(c);
-    zcert_apply(cert, c);
-    zsock_set_curve_serverkey(c, zcert_public_txt(server_cert));
-    zsock_set_linger(c, 0);
-    assert_int_equal(zsock_connect(c, "tcp://127.0.0.1:%d", port), 0);
-    zstr_send(c, "hello");
-    return c;
-}
-
 /* The coordinator's ZAP handler: a listed key is let in with its key as User-Id; an
  * unlisted one is refused and logged with its exact key; a certificate added while
  * it runs is let in; a key in two files and a file that is no certificate do no
@@ -439,15 +444,8 @@ static void test_auth_allow_list(void **state)
     snprintf(path, sizeof path, "%s/late.key_secret", dir); /* secrets are not listed */
     assert_int_equal(zcert_save_secret(late, path), 0);
 
-    char *logdir = test_mkdtemp();             /* not in the allow directory */
-    char logpath[600];
-    snprintf(logpath, sizeof logpath, "%s/stderr.log", logdir);
-    fflush(stderr);
-    int saved = dup(2);
-    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(saved >= 0 && fd >= 0);
-    dup2(fd, 2);
-    close(fd);
+    char *logdir, logpath[600];                 /* not in the allow directory */
+    int saved = s_stderr_capture(logpath, sizeof logpath, &logdir);
 
     char *opsdir = test_mkdtemp();              /* an operator's key is let in too */
     zcert_t *op = zcert_new();
@@ -458,15 +456,8 @@ static void test_auth_allow_list(void **state)
     assert_null(sw_curve_auth_new(dir, NULL));  /* the ZAP endpoint is taken */
 
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    s_fx_t fx = {0};
-    fx.server = zsock_new(ZMQ_ROUTER);
-    zcert_apply(server, fx.server);
-    zsock_set_curve_server(fx.server, 1);
-    int port = zsock_bind(fx.server, "tcp://127.0.0.1:*");
-    assert_true(port > 0);
-    fx.mon = sw_curve_monitor_new(&loop, fx.server, true, NULL);
-    assert_non_null(fx.mon);
+    s_fx_t fx;
+    int port = s_serve(&loop, &fx, server);
     sw_curve_monitor_set_log_auth(fx.mon, false);
 
     /* unlisted: refused, nothing received */
@@ -513,11 +504,7 @@ static void test_auth_allow_list(void **state)
     assert_null(auth);
     sw_curve_auth_destroy(&auth);               /* twice is fine */
 
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    char *log = test_read_file(logpath, NULL);
-    assert_non_null(log);
+    char *log = s_stderr_restore(saved, logpath);
     char want[256];
     snprintf(want, sizeof want, "W: CURVE handshake refused peer=127.0.0.1 key=%s reason=client "
              "key not in the allow list (ZAP status 400) suppressed=0\n", zcert_public_txt(bad));
