@@ -1,18 +1,16 @@
 /*  test_sw_zmq.c - ZeroMQ events and receives that never block and survive signals
  *
- *  Real ZeroMQ sockets over inproc (no mocks). poll(2) is interposed so that a signal
- *  arrives at an exact point: libzmq polls a socket's mailbox with timeout 0 for
- *  ZMQ_EVENTS and non-blocking receives, and a poll failing with EINTR is what a
- *  signal during it does (czmq's zsock_events() then returns an uninitialised int).
+ *  Real ZeroMQ sockets over inproc (no mocks). poll(2) is interposed (test_poll in
+ *  tests/test_util.h) so that a signal arrives at an exact point: libzmq polls a
+ *  socket's mailbox with timeout 0 for ZMQ_EVENTS and non-blocking receives, and a
+ *  poll failing with EINTR is what a signal during it does (czmq's zsock_events()
+ *  then returns an uninitialised int).
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
 #include "tests/test_util.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/sw_zmq.h"
 
@@ -65,45 +63,6 @@ static void test_events_and_recv(void **state)
     zsock_destroy(&b);
 }
 
-/* What the interposed poll(2) does while WATCH is set: the next INJECT polls with
- * timeout 0 fail with EINTR, as when a signal arrives during them (ZMQ_EVENTS and a
- * ZMQ_DONTWAIT receive poll the socket's mailbox with timeout 0); a poll that would
- * wait (timeout != 0) is counted in WAITS and fails with EINTR too, so that a
- * blocking call shows up as a count instead of hanging the test. */
-static struct {
-    bool watch;
-    int inject, injected, waits;
-} s_poll;
-
-/* The executable's poll() comes before libc's for libzmq too (the dynamic linker
- * searches the executable first); everything not watched goes to the real call.
- * glibc declares FDS write-only (access attribute), which it is not. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-{
-    if (s_poll.watch) {
-        if (timeout != 0) {
-            s_poll.waits++;
-            errno = EINTR;
-            return -1;
-        }
-        if (s_poll.inject > 0) {
-            s_poll.inject--;
-            s_poll.injected++;
-            errno = EINTR;
-            return -1;
-        }
-    }
-    struct timespec ts, *tsp = NULL;
-    if (timeout >= 0) {
-        ts.tv_sec = timeout / 1000;
-        ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
-        tsp = &ts;
-    }
-    return ppoll(fds, nfds, tsp, NULL);
-}
-#pragma GCC diagnostic pop
 
 /* Signals at the worst moments: with a message waiting (its arrival signalled on the
  * mailbox), the first polls of ZMQ_EVENTS and of the receive fail with EINTR. The
@@ -119,19 +78,19 @@ static void test_signals_do_not_derail(void **state)
         char text[16];
         snprintf(text, sizeof text, "msg%d", k);
         assert_int_equal(zstr_sendx(b, text, "tail", NULL), 0);
-        s_poll.inject = k;
-        s_poll.injected = 0;
-        s_poll.waits = 0;
-        s_poll.watch = true;
+        test_poll.inject = k;
+        test_poll.injected = 0;
+        test_poll.waits = 0;
+        test_poll.watch = true;
         int ev = sw_zmq_events(a);
-        int hit_events = s_poll.injected;
-        s_poll.inject = k;
+        int hit_events = test_poll.injected;
+        test_poll.inject = k;
         zmsg_t *m = NULL;
         int rc = sw_zmq_recv_now(a, &m);
         int ev_after = sw_zmq_events(a);
         zmsg_t *none = NULL;
         int rc_after = sw_zmq_recv_now(a, &none);
-        s_poll.watch = false;
+        test_poll.watch = false;
         assert_int_equal(ev, ZMQ_POLLIN | ZMQ_POLLOUT);
         assert_int_equal(hit_events, k);
         assert_int_equal(rc, 1);
@@ -144,7 +103,7 @@ static void test_signals_do_not_derail(void **state)
         assert_int_equal(ev_after & ZMQ_POLLIN, 0);
         assert_int_equal(rc_after, 0);
         assert_null(none);
-        assert_int_equal(s_poll.waits, 0);
+        assert_int_equal(test_poll.waits, 0);
     }
     zsock_destroy(&a);
     zsock_destroy(&b);

@@ -5,10 +5,11 @@
  *  worker must send (turning the loop while it waits; a deadline turns a hang into a
  *  failure) and answers as a coordinator would. Trainers are /bin/sh scripts.
  *
- *  The link test at the end interposes poll(2) to make a signal arrive at an exact
- *  point: libzmq waits on a socket's mailbox with poll, and ZMQ_EVENTS polls it with
- *  timeout 0, so a timeout-0 poll that fails with EINTR is what a trainer's SIGCHLD
- *  does to ZMQ_EVENTS when it arrives during the call. ZeroMQ itself is real.
+ *  The link test at the end interposes poll(2) (test_poll, tests/test_util.h) to make
+ *  a signal arrive at an exact point: libzmq waits on a socket's mailbox with poll, and
+ *  ZMQ_EVENTS polls it with timeout 0, so a timeout-0 poll that fails with EINTR is
+ *  what a trainer's SIGCHLD does to ZMQ_EVENTS when it arrives during the call.
+ *  ZeroMQ itself is real.
  *
  *  Copyright (c) 2026 the sweepd authors. SPDX-License-Identifier: MIT
  */
@@ -458,49 +459,6 @@ static void test_spool_survives_restart(void **state)
 
 /* ---- a signal at the worst moment ------------------------------------------------- */
 
-/* What the interposed poll(2) does while WATCH is set, on every descriptor except
- * SKIP_FD (the test ROUTER's): the next INJECT timeout-0 polls fail with EINTR, as
- * when a signal arrives during them; a poll that would wait (timeout != 0) is counted
- * in WAITS and fails with EINTR too, so that a blocking call shows up as a count
- * instead of hanging the test. */
-static struct {
-    bool watch;
-    int skip_fd;
-    int inject;
-    int injected;
-    int waits;
-} s_poll;
-
-/* The executable's poll() comes before libc's for libzmq too (the dynamic linker
- * searches the executable first). Everything not watched goes to the real call.
- * glibc declares FDS write-only (access attribute), which it is not: poll reads the
- * descriptors, so gcc's warning about reading them is silenced here. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-{
-    if (s_poll.watch && nfds == 1 && fds[0].fd != s_poll.skip_fd) {
-        if (timeout != 0) {
-            s_poll.waits++;
-            errno = EINTR;
-            return -1;
-        }
-        if (s_poll.inject > 0) {
-            s_poll.inject--;
-            s_poll.injected++;
-            errno = EINTR;
-            return -1;
-        }
-    }
-    struct timespec ts, *tsp = NULL;
-    if (timeout >= 0) {
-        ts.tv_sec = timeout / 1000;
-        ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
-        tsp = &ts;
-    }
-    return ppoll(fds, nfds, tsp, NULL);
-}
-#pragma GCC diagnostic pop
 
 typedef struct {
     fx_t *fx;
@@ -535,9 +493,9 @@ static void s_link_recv_cb(wrk_link_t *link, proto_msg_t **msg_p, void *arg)
     if (l->received == l->arm_at) {
         /* the trainer's SIGCHLD arrives now: the link's next ZeroMQ calls are
          * interrupted, ZMQ_EVENTS first */
-        s_poll.inject = 3;
-        s_poll.injected = 0;
-        s_poll.watch = true;
+        test_poll.inject = 3;
+        test_poll.injected = 0;
+        test_poll.watch = true;
         if (l->then_send) {
             char body[128];
             snprintf(body, sizeof body, "{\"code\": \"test\", \"reason\": \"%s\"}", l->then_send);
@@ -582,8 +540,8 @@ static void test_link_survives_interrupted_events(void **state)
     assert_int_equal(wrk_link_start(link), 0);
     proto_msg_t *m = s_expect(fx, PROTO_HELLO);
     proto_msg_destroy(&m);
-    memset(&s_poll, 0, sizeof s_poll);
-    s_poll.skip_fd = zsock_fd(fx->router);
+    memset(&test_poll, 0, sizeof test_poll);
+    test_poll.skip_fd = zsock_fd(fx->router);
 
     /* One message, then silence: the interrupted ZMQ_EVENTS is retried, the link never
      * waits inside ZeroMQ. */
@@ -592,9 +550,9 @@ static void test_link_survives_interrupted_events(void **state)
     s_link_run_until(&l, 1);
     assert_int_equal(l.received, 1);
     assert_int_equal(l.last, PROTO_WELCOME);
-    assert_int_equal(s_poll.injected, 3);
-    assert_int_equal(s_poll.waits, 0);
-    s_poll.watch = false;
+    assert_int_equal(test_poll.injected, 3);
+    assert_int_equal(test_poll.waits, 0);
+    test_poll.watch = false;
 
     /* A second message sent while the first is handled: it is read in the same drain
      * (or on its own edge), not left waiting for the next heartbeat a minute away. */
@@ -604,9 +562,9 @@ static void test_link_survives_interrupted_events(void **state)
     s_link_run_until(&l, 3);
     assert_int_equal(l.received, 3);
     assert_int_equal(l.last, PROTO_ERROR);
-    assert_int_equal(s_poll.injected, 3);
-    assert_int_equal(s_poll.waits, 0);
-    s_poll.watch = false;
+    assert_int_equal(test_poll.injected, 3);
+    assert_int_equal(test_poll.waits, 0);
+    test_poll.watch = false;
 
     /* the link still sends and receives */
     proto_msg_t *req = proto_msg_new(PROTO_REQUEST);
